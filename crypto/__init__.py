@@ -13,7 +13,14 @@ from .accounts import (
     wrapped_params,
 )
 from .errors import CryptoError, FormatError, IntegrityError, InvalidReceiptError, WrongSecretError
-from .files import CHUNK_BYTES, FileEncryptor, decrypt_stream, encrypted_size, new_file_key
+from .files import (
+    CHUNK_BYTES,
+    FileEncryptor,
+    decrypt_stream,
+    encrypted_size,
+    file_associated_data,
+    new_file_key,
+)
 from .kdf import PRODUCTION, Argon2Params, derive_key, new_salt
 from .keys import (
     WrapPurpose,
@@ -58,6 +65,7 @@ __all__ = [
     "derive_receipt_keys",
     "encode_recovery_secret",
     "encrypted_size",
+    "file_associated_data",
     "format_receipt",
     "generate_keypair",
     "generate_receipt",

@@ -47,7 +47,10 @@ def wrap_account_key(
     salt = new_salt()
     block = params.encode()
     wrapped = wrap_under_key(
-        private_key, account_id, _kek(password, salt, params), WrapPurpose.ACCOUNT,
+        private_key,
+        account_id,
+        _kek(password, salt, params),
+        WrapPurpose.ACCOUNT,
         _context(block, salt),
     )
     return bytes([ACCOUNT_KEY_VERSION]) + block + salt + wrapped
@@ -82,7 +85,11 @@ def unlock_account_key(
     kek = _kek(password, salt, params)
     try:
         return unwrap_under_key(
-            wrapped[_PREFIX:], account_id, kek, WrapPurpose.ACCOUNT, expected_public,
+            wrapped[_PREFIX:],
+            account_id,
+            kek,
+            WrapPurpose.ACCOUNT,
+            expected_public,
             _context(block, salt),
         )
     except IntegrityError as exc:

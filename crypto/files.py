@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from typing import BinaryIO
+from uuid import UUID
 
 from nacl import bindings as sodium
 from nacl.exceptions import CryptoError as NaclCryptoError
 
+from .encoding import encode_fields
 from .errors import FormatError, IntegrityError
 
 FILE_VERSION = 1
@@ -133,3 +135,8 @@ def decrypt_stream(key: bytes, associated_data: bytes, source: BinaryIO) -> Iter
         if tag != _TAG_MESSAGE:
             raise IntegrityError("unexpected stream tag")
         yield bytes(plain)
+
+
+def file_associated_data(file_id: UUID) -> bytes:
+    """Associated data binding an encrypted file to its identifier."""
+    return encode_fields([FILE_VERSION, "files", "content", file_id])

@@ -44,9 +44,7 @@ class Argon2Params:
 
     @property
     def is_production_strength(self) -> bool:
-        return (
-            self.memory_kib >= PRODUCTION.memory_kib and self.time_cost >= PRODUCTION.time_cost
-        )
+        return self.memory_kib >= PRODUCTION.memory_kib and self.time_cost >= PRODUCTION.time_cost
 
 
 # Measured on the 2-core machine: 131072 KiB, t=2, p=1 -> ~0.24 s.

@@ -1,0 +1,7 @@
+"""The staff side: sign-in, the case list, the case page."""
+
+from flask import Blueprint
+
+blueprint = Blueprint("caseworker", __name__, template_folder="templates")
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,111 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from .config import Settings
+from .datadir import DataDir
+from .db import Database, close_db_session
+from .i18n import LANGUAGE_NAMES, select_locale, show_date, text_direction
+from .keyring import Keyring
+from .stages import STAFF_LABELS, Stage
+from .uploads import PortalRequest, discard_unclaimed_uploads, sweep_incoming
+from .web import configure_logging, install_security_headers
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+def create_app(config: Settings | None = None) -> Flask:
+    """Build the portal from ``config`` (or from ``PORTAL_*`` environment variables)."""
+    settings = config or Settings.from_env()
+    app = Flask(__name__)
+    app.request_class = PortalRequest
+    data_dir = DataDir(settings.data_dir)
+    data_dir.prepare()
+    https = settings.behind_https
+    app.config.update(
+        SECRET_KEY=data_dir.secret_key(),
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=4 * settings.max_text_chars + 1024,
+        # Flask's own session carries only the form's CSRF token, never a key.
+        SESSION_COOKIE_NAME="__Host-form" if https else "form",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=https,
+        WTF_CSRF_TIME_LIMIT=6 * 3600,
+        # We send no Referer (Referrer-Policy: no-referrer); SameSite=Strict does that job.
+        WTF_CSRF_SSL_STRICT=False,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+        BABEL_DEFAULT_LOCALE=settings.default_language,
+        SEND_FILE_MAX_AGE_DEFAULT=365 * 24 * 3600,
+    )
+    app.extensions["portal_settings"] = settings
+    app.extensions["portal_data_dir"] = data_dir
+    app.extensions["portal_db"] = Database(settings.database_url)
+    app.extensions["portal_keyring"] = Keyring(data_dir.server_mac_key())
+
+    Babel(app, locale_selector=select_locale)
+    CSRFProtect(app)
+    configure_logging()
+    install_security_headers(app, settings)
+    app.teardown_appcontext(close_db_session)
+    app.teardown_request(discard_unclaimed_uploads)
+    sweep_incoming(data_dir.incoming)
+
+    @app.context_processor
+    def _page_context() -> dict[str, object]:
+        locale = str(get_locale() or settings.default_language)
+        return {
+            "locale": locale,
+            "direction": text_direction(locale),
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in settings.languages],
+            "quick_exit_url": settings.quick_exit_url,
+            "site_title": settings.site_title,
+            "show_date": show_date,
+            "stage_label": lambda value: STAFF_LABELS.get(Stage(value), value),
+        }
+
+    _register_error_pages(app)
+
+    from caseworker import blueprint as caseworker_blueprint
+
+    from .cli import register_commands
+    from .public import blueprint as public_blueprint
+
+    app.register_blueprint(public_blueprint)
+    app.register_blueprint(caseworker_blueprint)
+    register_commands(app)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_error: CSRFError) -> tuple[str, int]:
+        message = _(
+            "This page was open for too long, or your browser did not send the form back. "
+            "Go back, reload the page and send it again."
+        )
+        return render_template("error.html", title=_("Please try again"), message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[str, int]:
+        code = error.code or 500
+        messages = {
+            404: (_("Page not found"), _("There is nothing at this address.")),
+            413: (
+                _("Too large"),
+                _("What you sent is too large. Send smaller or fewer files."),
+            ),
+        }
+        title, message = messages.get(
+            code, (_("Something went wrong"), _("Please go back and try again."))
+        )
+        return render_template("error.html", title=title, message=message), code

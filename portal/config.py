@@ -1,0 +1,119 @@
+"""Typed, frozen settings. Built directly by tests, or from ``PORTAL_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crypto import PRODUCTION, Argon2Params
+
+MIB = 1024 * 1024
+SUPPORTED_LANGUAGES = ("en", "fr", "es", "ar", "sw", "pt")
+RTL_LANGUAGES = frozenset({"ar"})
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or unsafe."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the portal can be configured with. No secret lives here: keys are files."""
+
+    data_dir: Path
+    database_url: str
+    languages: tuple[str, ...] = ("en",)
+    default_language: str = "en"
+    max_request_bytes: int = 110 * MIB
+    max_file_bytes: int = 100 * MIB
+    max_files: int = 10
+    max_text_chars: int = 50_000
+    argon2: Argon2Params = PRODUCTION
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "portal@localhost"
+    staff_idle_minutes: int = 30
+    staff_absolute_hours: int = 12
+    reporter_idle_minutes: int = 15
+    receipt_valid_days: int = 730
+    behind_https: bool = False
+    quick_exit_url: str = "https://www.wikipedia.org/"
+    site_title: str = "Feedback"
+    testing: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.testing and not self.argon2.is_production_strength:
+            raise ConfigError("Argon2id cost below the production minimum outside tests")
+        unknown = set(self.languages) - set(SUPPORTED_LANGUAGES)
+        if unknown or self.default_language not in self.languages:
+            raise ConfigError(f"unsupported languages: {sorted(unknown) or self.default_language}")
+        if self.max_file_bytes > self.max_request_bytes:
+            raise ConfigError("max_file_bytes cannot exceed max_request_bytes")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, when the database is SQLite."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url[len(prefix) :])
+        return None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``PORTAL_*`` variables; anything unset takes its default."""
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("PORTAL_DATA_DIR", "instance")).resolve()
+        database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{data_dir / 'portal.sqlite3'}"
+        values: dict[str, object] = {"data_dir": data_dir, "database_url": database_url}
+        if "PORTAL_LANGUAGES" in env:
+            values["languages"] = tuple(
+                code.strip() for code in env["PORTAL_LANGUAGES"].split(",") if code.strip()
+            )
+        ints = {
+            "PORTAL_MAX_REQUEST_MB": ("max_request_bytes", MIB),
+            "PORTAL_MAX_FILE_MB": ("max_file_bytes", MIB),
+            "PORTAL_MAX_FILES": ("max_files", 1),
+            "PORTAL_SMTP_PORT": ("smtp_port", 1),
+            "PORTAL_STAFF_IDLE_MINUTES": ("staff_idle_minutes", 1),
+            "PORTAL_STAFF_ABSOLUTE_HOURS": ("staff_absolute_hours", 1),
+            "PORTAL_REPORTER_IDLE_MINUTES": ("reporter_idle_minutes", 1),
+            "PORTAL_RECEIPT_VALID_DAYS": ("receipt_valid_days", 1),
+        }
+        for name, (attr, unit) in ints.items():
+            if name in env:
+                values[attr] = _positive_int(env, name) * unit
+        strings = {
+            "PORTAL_DEFAULT_LANGUAGE": "default_language",
+            "PORTAL_SMTP_HOST": "smtp_host",
+            "PORTAL_SMTP_SENDER": "smtp_sender",
+            "PORTAL_QUICK_EXIT_URL": "quick_exit_url",
+            "PORTAL_SITE_TITLE": "site_title",
+        }
+        for name, attr in strings.items():
+            if env.get(name):
+                values[attr] = env[name]
+        if "PORTAL_BEHIND_HTTPS" in env:
+            values["behind_https"] = env["PORTAL_BEHIND_HTTPS"].lower() in {"1", "true", "yes"}
+        if "PORTAL_ARGON2_MEMORY_KIB" in env or "PORTAL_ARGON2_TIME_COST" in env:
+            # Only raising the cost is allowed; __post_init__ refuses anything weaker.
+            values["argon2"] = Argon2Params(
+                memory_kib=_positive_int(env, "PORTAL_ARGON2_MEMORY_KIB", PRODUCTION.memory_kib),
+                time_cost=_positive_int(env, "PORTAL_ARGON2_TIME_COST", PRODUCTION.time_cost),
+            )
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int | None = None) -> int:
+    raw = env.get(name)
+    if raw is None and default is not None:
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number") from exc
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive")
+    return value

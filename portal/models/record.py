@@ -1,0 +1,70 @@
+"""Encrypted records and encrypted files. Nothing here is readable without a compartment key."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, LargeBinary, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, today
+
+
+class RecordKind(StrEnum):
+    ANSWERS = "answers"  # the reporter's answers to the intake form
+    IDENTITY = "identity"  # name and contact details
+    FILE_KEY = "file_key"  # an attachment's key, name, type and size
+    MESSAGE = "message"
+    NOTE = "note"
+
+
+class AuthorRole(StrEnum):
+    REPORTER = "reporter"
+    STAFF = "staff"
+    COMPANY = "company"
+    SYSTEM = "system"
+
+
+KIND_VALUES = ", ".join(f"'{kind.value}'" for kind in RecordKind)
+AUTHOR_VALUES = ", ".join(f"'{role.value}'" for role in AuthorRole)
+
+
+class Record(Base):
+    __tablename__ = "records"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({KIND_VALUES})", name="kind"),
+        CheckConstraint(f"author_role IN ({AUTHOR_VALUES})", name="author_role"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    compartment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("compartments.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    author_role: Mapped[str] = mapped_column(String(16))
+    author_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    created_on: Mapped[date] = mapped_column(Date, default=today)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StoredFile(Base):
+    """An attachment: ciphertext in the data dir, its key and name in a FILE_KEY record."""
+
+    __tablename__ = "files"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    key_record_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("records.id", ondelete="CASCADE"), unique=True
+    )
+    stored_bytes: Mapped[int] = mapped_column(Integer)
+    created_on: Mapped[date] = mapped_column(Date, default=today)
