@@ -18,6 +18,11 @@ from argon2.low_level import Type, hash_secret_raw
 from .errors import FormatError
 
 SALT_BYTES = 16
+# Upper bounds for parameters read back from storage (a database writer must not be able to
+# make the next sign-in allocate terabytes or run forever).
+MAX_MEMORY_KIB = 4 * 1024 * 1024
+MAX_TIME_COST = 64
+MAX_PARALLELISM = 16
 OUTPUT_BYTES = 32
 
 
@@ -38,9 +43,19 @@ class Argon2Params:
         if len(data) != 9:
             raise FormatError("bad Argon2 parameter block")
         memory_kib, time_cost, parallelism = struct.unpack(">IIB", data)
-        if memory_kib < 8 or time_cost < 1 or parallelism < 1:
-            raise FormatError("bad Argon2 parameters")
-        return cls(memory_kib, time_cost, parallelism)
+        params = cls(memory_kib, time_cost, parallelism)
+        if not params.is_within_bounds:
+            raise FormatError("Argon2 parameters out of bounds")
+        return params
+
+    @property
+    def is_within_bounds(self) -> bool:
+        """Sane limits, so a stored parameter block can neither fail nor stall a derivation."""
+        return (
+            1 <= self.parallelism <= MAX_PARALLELISM
+            and 8 * self.parallelism <= self.memory_kib <= MAX_MEMORY_KIB
+            and 1 <= self.time_cost <= MAX_TIME_COST
+        )
 
     @property
     def is_production_strength(self) -> bool:
@@ -65,6 +80,8 @@ def derive_key(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
     """Run Argon2id once and return 32 bytes of key material."""
     if len(salt) != SALT_BYTES:
         raise ValueError("salt must be 16 bytes")
+    if not params.is_within_bounds:
+        raise ValueError("Argon2 parameters out of bounds")
     with _slots:
         return hash_secret_raw(
             secret=secret,

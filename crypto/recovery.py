@@ -55,6 +55,8 @@ def parse_recovery_secret(text: str) -> PrivateKey:
         raise WrongSecretError("recovery secret is malformed") from exc
     if len(payload) != 37 or payload[0] != RECOVERY_VERSION:
         raise WrongSecretError("recovery secret is malformed")
+    if base64.b32encode(payload).decode("ascii").rstrip("=") != body:
+        raise WrongSecretError("recovery secret is malformed")  # non-canonical last character
     raw, checksum = payload[1:33], payload[33:]
     if not constant_time_equal(checksum, _checksum(payload[0], raw)):
         raise WrongSecretError("recovery secret checksum does not match")

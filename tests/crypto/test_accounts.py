@@ -117,14 +117,6 @@ def test_tampered_params_block_makes_unlock_fail(account_id, created, tampered_p
         crypto.unlock_account_key(account_id, PASSWORD, tampered, keys.public_key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "crypto/kdf.py Argon2Params.decode accepts memory_kib < 8 * parallelism; the stored "
-        "parameters then reach argon2 before any authentication and argon2.exceptions."
-        "HashingError escapes unlock_account_key instead of a CryptoError"
-    ),
-)
 def test_params_block_rejected_by_argon2_still_raises_a_crypto_error(account_id, created):
     keys, _ = created
     tampered = replace_range(

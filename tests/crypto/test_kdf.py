@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import crypto
+from crypto.errors import FormatError
 from crypto.kdf import Argon2Params
 
 CHEAP = crypto.Argon2Params(memory_kib=1024, time_cost=1)
@@ -59,7 +60,7 @@ def test_new_salts_are_random_16_bytes():
 
 
 @pytest.mark.parametrize(
-    "params", [CHEAP, Argon2Params(131072, 3, 4), Argon2Params(2**32 - 1, 2**32 - 1, 255)]
+    "params", [CHEAP, Argon2Params(131072, 3, 4), Argon2Params(4 * 1024 * 1024, 64, 16)]
 )
 def test_params_encode_decode_round_trip(params):
     encoded = params.encode()
@@ -88,3 +89,12 @@ def test_bad_params_block_is_a_format_error(data):
 )
 def test_params_below_production_memory_are_not_production_strength(params):
     assert not params.is_production_strength
+
+
+@pytest.mark.parametrize(
+    "params",
+    [Argon2Params(2**32 - 1, 2, 1), Argon2Params(131072, 2**32 - 1, 1), Argon2Params(8, 1, 2)],
+)
+def test_stored_params_out_of_bounds_are_refused(params):
+    with pytest.raises(FormatError):
+        Argon2Params.decode(params.encode())
