@@ -62,7 +62,7 @@ lint: $(VENV)/.installed-test
 
 ## Install everything and run the whole suite on SQLite, then on PostgreSQL.
 test: $(VENV)/.installed-test system-test-deps catalogs lint
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	PORTAL_TEST_DATABASE_URL= $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then \
 	  echo "== PostgreSQL ($$PORTAL_TEST_DATABASE_URL) =="; \
 	  $(BIN)/pytest -n 2 $(PYTEST_ARGS); \

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 import crypto
@@ -44,6 +45,7 @@ def register_commands(app: Flask) -> None:
 
 
 @click.command("setup")
+@with_appcontext
 @click.option(
     "--recovery-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -98,6 +100,7 @@ def account_group() -> None:
 
 
 @account_group.command("create")
+@with_appcontext
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True)
@@ -135,6 +138,7 @@ def create_account_command(
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--cases", "count", type=click.IntRange(min=0), default=None, help="Demo cases.")
 def demo_command(count: int | None) -> None:
     """A demo caseworker (its password printed) and realistic demo cases."""

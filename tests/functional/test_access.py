@@ -79,7 +79,9 @@ def test_caseworker_without_a_grant_holds_no_wrap_of_any_compartment(portal, fil
     outsider = account_by_email(portal, OUTSIDER)
     granted = account_by_email(portal, GRANTED)
     with portal.db as db:
-        compartments = list(db.scalars(select(Compartment.id).where(Compartment.case_id == case_id)))
+        compartments = list(
+            db.scalars(select(Compartment.id).where(Compartment.case_id == case_id))
+        )
         holders = list(
             db.scalars(select(Grant.account_id).where(Grant.compartment_id.in_(compartments)))
         )

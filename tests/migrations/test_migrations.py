@@ -7,6 +7,7 @@ app uses (``portal.db.Database``: on SQLite, with ``PRAGMA foreign_keys=ON``), a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ def test_there_is_one_linear_history_from_base_to_head() -> None:
 
     assert revisions, "no migration scripts found"
     assert revisions[0].down_revision is None
-    for earlier, later in zip(revisions, revisions[1:], strict=False):
+    for earlier, later in itertools.pairwise(revisions):
         assert later.down_revision == earlier.revision
     assert revisions[-1].revision == migrate.head_revision()
 

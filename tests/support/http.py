@@ -67,7 +67,7 @@ class Client:
                 (
                     f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
                     f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
-                ).encode("utf-8")
+                ).encode()
                 + content
                 + b"\r\n"
             )
