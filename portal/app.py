@@ -16,6 +16,7 @@ from .db import Database, close_db_session
 from .i18n import LANGUAGE_NAMES, select_locale, show_date, text_direction
 from .keyring import Keyring
 from .stages import STAFF_LABELS, Stage
+from .throttle import DerivationBudget
 from .uploads import PortalRequest, discard_unclaimed_uploads, sweep_incoming
 from .web import configure_logging, install_security_headers
 
@@ -51,6 +52,9 @@ def create_app(config: Settings | None = None) -> Flask:
     app.extensions["portal_data_dir"] = data_dir
     app.extensions["portal_db"] = Database(settings.database_url)
     app.extensions["portal_keyring"] = Keyring(data_dir.server_mac_key())
+    app.extensions["portal_follow_up_budget"] = DerivationBudget(
+        settings.follow_up_rate, settings.follow_up_burst
+    )
 
     Babel(app, locale_selector=select_locale)
     CSRFProtect(app)
@@ -103,6 +107,10 @@ def _register_error_pages(app: Flask) -> None:
             413: (
                 _("Too large"),
                 _("What you sent is too large. Send smaller or fewer files."),
+            ),
+            429: (
+                _("Please wait"),
+                _("Too many people are using this website now. Wait a minute and try again."),
             ),
         }
         title, message = messages.get(

@@ -38,6 +38,9 @@ class Settings:
     staff_absolute_hours: int = 12
     reporter_idle_minutes: int = 15
     receipt_valid_days: int = 730
+    # Receipt checks (an Argon2id run each) allowed per second per process, and in a burst.
+    follow_up_rate: float = 4.0
+    follow_up_burst: int = 8
     behind_https: bool = False
     quick_exit_url: str = "https://www.wikipedia.org/"
     site_title: str = "Feedback"

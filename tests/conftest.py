@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from nacl.public import PrivateKey
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from crypto import Argon2Params
 from portal import Settings, create_app, migrate
@@ -20,6 +22,7 @@ from portal.models import Account, Role
 from portal.setup import initialise
 from portal.staff import create_account
 from tests.support import database as testdb
+from tests.support.server import free_port
 
 # Cheap Argon2id for tests; production strength is tested on its own.
 TEST_ARGON2 = Argon2Params(memory_kib=1024, time_cost=1)
@@ -151,3 +154,15 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
         "/sign-in", data={"csrf_token": token, "email": email, "password": password}
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test app served on loopback by Werkzeug in a thread."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(timeout=10)

@@ -72,18 +72,25 @@ def report() -> str | tuple[str, int]:
 def follow_up() -> str | tuple[str, int]:
     _settings, keyring, _data_dir = _extensions()
     form = FollowUpForm()
+    status_code = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            status = followup.case_status(db_session(), keyring, form.receipt.data or "")
+            receipt = crypto.normalize_receipt(form.receipt.data or "")
         except crypto.InvalidReceiptError:
+            # A typo is caught by the check digit, before any key derivation.
             form.receipt.errors = [
                 _("This is not a receipt number. Check each digit and try again.")
             ]
         else:
+            if not current_app.extensions["portal_follow_up_budget"].try_spend():
+                form.receipt.errors = [
+                    _("Too many people are using this website now. Wait a minute and try again.")
+                ]
+                return render_template("public/follow_up.html", form=form), 429
+            status = followup.case_status(db_session(), keyring, receipt)
             if status is not None:
                 return render_template(
                     "public/status.html", status=status, reporter_wording=REPORTER_WORDING
                 )
             form.receipt.errors = [_("We found no complaint with this receipt number.")]
-    status_code = 400 if form.is_submitted() else 200
     return render_template("public/follow_up.html", form=form), status_code

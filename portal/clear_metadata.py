@@ -1,0 +1,71 @@
+"""The one registry of what is kept in clear about a case (the exception to property P1).
+
+Everything a reporter typed, every name, every place below country and every file is encrypted.
+What follows is kept readable so cases can be routed, deadlines computed and statistics
+published. A test fails when a model gains a readable column that is not listed here.
+"""
+
+from __future__ import annotations
+
+# Answers the reporter gave that are stored in clear, and why.
+CLEAR_REPORTER_ANSWERS: dict[str, str] = {
+    "cases.country": "routing and statistics: the country where it happened, or none",
+    "cases.language": "replying in the reporter's language; statistics",
+    "cases.channel": "anonymous, confidential, intermediary or staff-recorded",
+}
+
+# Readable columns the system itself sets (identifiers, stages, dates at day precision, keys
+# that are public by nature, and integrity tags). None of them carries what a reporter wrote.
+SYSTEM_COLUMNS: dict[str, str] = {
+    "cases.id": "random identifier",
+    "cases.reference": "random short reference for staff",
+    "cases.received_on": "date, day precision",
+    "cases.stage": "workflow stage",
+    "cases.stage_changed_on": "date, day precision",
+    "cases.next_due_on": "deadline",
+    "cases.urgent": "set by staff or by the safety answer",
+    "compartments.id": "random identifier",
+    "compartments.case_id": "link",
+    "compartments.kind": "which compartment",
+    "compartments.public_key": "public key",
+    "compartments.public_key_mac": "integrity tag",
+    "compartments.created_at": "staff-side time",
+    "compartments.retired_at": "staff-side time",
+    "grants.id": "random identifier",
+    "grants.compartment_id": "link",
+    "grants.holder": "account or recovery",
+    "grants.account_id": "link",
+    "grants.mac": "integrity tag",
+    "grants.created_at": "staff-side time",
+    "receipt_locks.lookup_token": "Argon2id-derived token, not the receipt",
+    "receipt_locks.case_id": "link",
+    "receipt_locks.compartment_id": "link",
+    "receipt_locks.expires_on": "date",
+    "records.id": "random identifier",
+    "records.case_id": "link",
+    "records.compartment_id": "link",
+    "records.kind": "which kind of record",
+    "records.author_role": "reporter, staff, company or system",
+    "records.author_account_id": "link",
+    "records.created_on": "date, day precision",
+    "files.id": "random identifier",
+    "files.case_id": "link",
+    "files.key_record_id": "link",
+    "files.stored_bytes": "padded size on disk (a multiple of 64 KiB)",
+    "files.created_on": "date, day precision",
+}
+
+# Columns holding ciphertext or wraps: unreadable without a key.
+ENCRYPTED_COLUMNS: frozenset[str] = frozenset(
+    {"records.ciphertext", "grants.wrap", "receipt_locks.wrap"}
+)
+
+# Tables that hold something of a case; every column of theirs is in one of the lists above.
+CASE_TABLES: tuple[str, ...] = (
+    "cases",
+    "compartments",
+    "grants",
+    "receipt_locks",
+    "records",
+    "files",
+)
