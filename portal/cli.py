@@ -111,6 +111,7 @@ def create_account_command(
 ) -> None:
     """Create an account with its own key pair."""
     settings, database, keyring, _data_dir = _parts()
+    email = email.strip().lower()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -132,6 +133,8 @@ def create_account_command(
             )
         except AccountExists as exc:
             raise click.ClickException(f"An account with email {email} already exists.") from exc
+        except ValueError as exc:
+            raise click.ClickException(f"Password refused: {exc}") from exc
         db.commit()
         intake_note = " (in the intake team)" if account.in_intake_team else ""
         click.echo(f"Created {account.role} account {account.email}{intake_note}.")

@@ -68,7 +68,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read ``PORTAL_*`` variables; anything unset takes its default."""
         env = os.environ if environ is None else environ
-        data_dir = Path(env.get("PORTAL_DATA_DIR", "instance")).resolve()
+        data_dir = Path(env.get("PORTAL_DATA_DIR") or "instance").resolve()
         database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{data_dir / 'portal.sqlite3'}"
         values: dict[str, object] = {"data_dir": data_dir, "database_url": database_url}
         if "PORTAL_LANGUAGES" in env:

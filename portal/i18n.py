@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import format_date
 
 from .config import RTL_LANGUAGES, Settings
@@ -27,6 +27,8 @@ def _settings() -> Settings:
 def select_locale() -> str:
     """``?lang=`` (or the form's hidden ``lang``) first, then Accept-Language, then the default."""
     settings = _settings()
+    if not has_request_context():  # command line: operators read the default language
+        return settings.default_language
     chosen = request.values.get("lang", "")
     if chosen in settings.languages:
         return chosen

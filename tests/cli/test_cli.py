@@ -44,11 +44,10 @@ def fresh_app(settings: Settings) -> Iterator[Flask]:
 def run(app: Flask, *args: str, input: Any = None) -> Result:
     """Run ``flask <args>`` on ``app``.
 
-    The commands are plain click commands added to ``app.cli``: under ``flask`` it is
-    ``FlaskGroup`` that pushes the app context they need, so the test pushes it the same way.
+    No app context is pushed here: the commands must push their own (``with_appcontext``), as
+    ``app.cli`` does not when it is invoked outside ``flask``'s ``FlaskGroup``.
     """
-    with app.app_context():
-        return app.test_cli_runner().invoke(args=list(args), input=input)
+    return app.test_cli_runner().invoke(args=list(args), input=input)
 
 
 def database(app: Flask) -> Session:
@@ -292,16 +291,6 @@ def test_account_create_refuses_a_weak_password(fresh_app: Flask, weak: str, rea
     assert account_count(fresh_app) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "portal/staff.py:43-51 password_problem() translates its reason with flask_babel, whose "
-        "locale selector portal/i18n.py:30 select_locale() reads flask.request unconditionally: "
-        "under `flask account create` (no request context) it raises RuntimeError, so the "
-        "operator gets a traceback instead of 'Password refused: <reason>'"
-    ),
-)
 @WEAK_PASSWORDS
 def test_account_create_says_why_a_weak_password_is_refused(
     fresh_app: Flask, weak: str, reason: str
@@ -367,16 +356,6 @@ def test_account_create_refuses_two_different_passwords_at_the_prompt(fresh_app:
     assert account_count(fresh_app) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "portal/cli.py:115 create_account_command checks password_problem() against the email as "
-        "typed, but portal/staff.py:71-76 create_account() strips and lowercases it and checks "
-        "again, raising a ValueError the command does not catch (today it fails even earlier, "
-        "in the untranslatable reason): a traceback instead of 'Password refused: ...'"
-    ),
-)
 def test_account_create_refuses_cleanly_a_password_containing_a_padded_email(
     fresh_app: Flask,
 ) -> None:
