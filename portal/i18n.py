@@ -25,11 +25,15 @@ def _settings() -> Settings:
 
 
 def select_locale() -> str:
-    """``?lang=`` (or the form's hidden ``lang``) first, then Accept-Language, then the default."""
+    """``?lang=`` first, then Accept-Language, then the default.
+
+    Only the query string is read: forms post back to URLs that carry ``lang``, and reading the
+    body here would re-raise a body error (a 413) inside its own error page.
+    """
     settings = _settings()
     if not has_request_context():  # command line: operators read the default language
         return settings.default_language
-    chosen = request.values.get("lang", "")
+    chosen = request.args.get("lang", "")
     if chosen in settings.languages:
         return chosen
     best = request.accept_languages.best_match(settings.languages)

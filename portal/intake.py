@@ -154,8 +154,6 @@ def file_complaint(
         for path in moved:
             path.unlink(missing_ok=True)
         raise
-    for attachment in attachments:
-        attachment.upload.claimed = True
     return receipt
 
 

@@ -36,7 +36,6 @@ class EncryptingUpload:
             self.key, file_associated_data(self.file_id), self._sink
         )
         self.closed_for_writing = False
-        self.claimed = False
 
     # The subset of the file protocol Werkzeug's multipart parser uses.
     def write(self, data: bytes) -> int:
@@ -81,12 +80,11 @@ class EncryptingUpload:
             self.closed_for_writing = True
 
     def discard(self) -> None:
-        """Remove the ciphertext unless a stored case claimed it."""
-        if not self.claimed:
-            if not self.closed_for_writing:
-                self._sink.close()
-                self.closed_for_writing = True
-            self.path.unlink(missing_ok=True)
+        """Remove the ciphertext if it is still here (a stored case has moved it away)."""
+        if not self.closed_for_writing:
+            self._sink.close()
+            self.closed_for_writing = True
+        self.path.unlink(missing_ok=True)
 
 
 class PortalRequest(Request):

@@ -27,7 +27,7 @@ from portal.models import (
     RecordKind,
     StaffSession,
 )
-from tests.conftest import PASSWORD, sign_in
+from tests.conftest import PASSWORD, csrf_token, sign_in
 from tests.functional.helpers import (
     account_by_email,
     case_url,
@@ -110,6 +110,24 @@ def test_session_row_holds_neither_the_private_key_nor_the_cookie_token(portal):
         crypto.unwrap_session_key(
             row.id, row.wrapped_key, account.id, "staff", expires, account.public_key
         )
+
+
+def test_session_cookie_is_host_only_secure_httponly_and_strict_behind_https(portal):
+    portal.account(CASEWORKER)
+    app = create_app(dataclasses.replace(portal.settings, behind_https=True))
+    try:
+        staff = app.test_client()
+        token = csrf_token(staff, "/sign-in")
+        form = {"csrf_token": token, "email": CASEWORKER, "password": PASSWORD}
+        response = staff.post("/sign-in", data=form)
+    finally:
+        app.extensions["portal_db"].dispose()
+    assert response.status_code == 302
+    (header,) = [h for h in response.headers.getlist("Set-Cookie") if "staff=" in h]
+    name, *attributes = [part.strip() for part in header.split(";")]
+    assert name.startswith("__Host-staff=")
+    assert {"Secure", "HttpOnly", "Path=/", "SameSite=Strict"} <= set(attributes)
+    assert not any(a.lower().startswith("domain=") for a in attributes)
 
 
 def test_flask_session_cookie_carries_only_the_csrf_token_after_sign_in(portal):
@@ -205,7 +223,9 @@ def test_recovery_key_opens_every_compartment_and_the_answers(portal, client):
         )
         assert crypto.public_bytes(key) == compartment.public_key
         if kind is CompartmentKind.CASE:
-            answers = json.loads(vault.open_record(key, record_of(portal, case_id, RecordKind.ANSWERS)))
+            answers = json.loads(
+                vault.open_record(key, record_of(portal, case_id, RecordKind.ANSWERS))
+            )
             assert answers["what_happened"] == "Recovered-canary the guards burned the stall"
 
 

@@ -1,21 +1,15 @@
-"""Security headers on every page, CSRF on every form, accessible form errors, receipt entry,
-request size limits, and uploads that leave nothing behind in ``incoming``."""
+"""Security headers on every page, CSRF on every form, accessible form errors, receipt entry.
+
+Request size limits and uploads are in test_uploads_and_limits.py."""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import io
 import re
 
 import pytest
-from sqlalchemy.orm import Session
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.test import EnvironBuilder
 
-from portal import create_app
-from portal.models import Case, StaffSession, StoredFile
-from portal.setup import initialise, is_initialised
+from portal.models import Case, StaffSession
 from tests.conftest import PASSWORD, csrf_token, sign_in
 from tests.functional.helpers import case_url, count, files_under, only_case_id
 from tests.functional.test_slice import file_complaint
@@ -195,125 +189,3 @@ def test_receipt_entry_accepts_other_spellings_of_the_same_number(client, spelli
     response = follow_up(client, typed)
     assert response.status_code == 200
     assert "Nobody has read it yet" in response.get_data(as_text=True)
-
-
-# Sizes and uploads
-
-
-@pytest.fixture
-def small_portal(portal):  # type: ignore[no-untyped-def]
-    """The same data dir and database, served with a 64 KiB request limit."""
-    settings = dataclasses.replace(
-        portal.settings, max_request_bytes=64 * 1024, max_file_bytes=32 * 1024
-    )
-    app = create_app(settings)
-    with Session(app.extensions["portal_db"].engine) as db:
-        if not is_initialised(db):
-            initialise(db, app.extensions["portal_keyring"], settings)
-            db.commit()
-    yield app
-    app.extensions["portal_db"].dispose()
-
-
-def post_with_file(client, content: bytes):  # type: ignore[no-untyped-def]
-    token = csrf_token(client, "/report")
-    data = {
-        "csrf_token": token,
-        "what_happened": "a report with a file",
-        "country": "",
-        "attachments": [(io.BytesIO(content), "big.jpg")],
-    }
-    return client.post("/report", data=data, content_type="multipart/form-data")
-
-
-def chunked(client, form_page: str, content: bytes) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """The environ of a report upload streamed without Content-Length (chunked)."""
-    token = csrf_token(client, form_page)
-    data = {
-        "csrf_token": token,
-        "what_happened": "streamed",
-        "country": "",
-        "attachments": [(io.BytesIO(content), "big.jpg")],
-    }
-    builder = EnvironBuilder(
-        path="/report", method="POST", data=data, content_type="multipart/form-data"
-    )
-    environ = builder.get_environ()
-    body = environ["wsgi.input"].read()
-    del environ["CONTENT_LENGTH"]
-    environ.update(
-        {
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.input_terminated": True,  # a server that de-chunks for us
-            "HTTP_COOKIE": f"form={client.get_cookie('form').value}",
-        }
-    )
-    return environ
-
-
-@pytest.mark.parametrize("framing", ["content-length", "chunked"])
-def test_request_over_the_limit_leaves_no_upload_and_no_case(portal, small_portal, framing):
-    client = small_portal.test_client()
-    small_portal.config["PROPAGATE_EXCEPTIONS"] = False
-    content = b"x" * (200 * 1024)
-    # The 413 itself escapes the app (see the xfail test below); what is stored must not change.
-    with contextlib.suppress(RequestEntityTooLarge):
-        if framing == "chunked":
-            client.open(chunked(client, "/report", content))
-        else:
-            post_with_file(client, content)
-    assert count(portal, Case) == 0
-    assert files_under(portal.data_dir.incoming) == []
-    assert files_under(portal.data_dir.files) == []
-
-
-TOO_LARGE_ESCAPES = (
-    "Content-Length over max_request_bytes: portal/app.py _http_error calls gettext, whose "
-    "locale selector (portal/i18n.py:30) reads request.values, which re-checks the body and "
-    "raises RequestEntityTooLarge inside the error handler; it escapes Flask.wsgi_app"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=RequestEntityTooLarge, reason=TOO_LARGE_ESCAPES)
-def test_request_over_the_limit_is_answered_with_a_413_page(small_portal):
-    small_portal.config["PROPAGATE_EXCEPTIONS"] = False  # as served in production
-    client = small_portal.test_client()
-    response = post_with_file(client, b"x" * (200 * 1024))
-    assert response.status_code == 413
-    assert "What you sent is too large." in response.get_data(as_text=True)
-    assert "no-store" in response.headers["Cache-Control"]
-
-
-def test_text_answer_over_the_form_memory_limit_is_answered_with_a_413_page(portal, client):
-    portal.app.config["PROPAGATE_EXCEPTIONS"] = False
-    token = csrf_token(client, "/report")
-    huge = "y" * (4 * portal.settings.max_text_chars + 4096)
-    data = {"csrf_token": token, "what_happened": huge, "country": ""}
-    response = client.post("/report", data=data, content_type="multipart/form-data")
-    assert response.status_code == 413
-    assert "What you sent is too large." in response.get_data(as_text=True)
-    assert "no-store" in response.headers["Cache-Control"]
-    assert count(portal, Case) == 0
-
-
-def test_file_over_the_file_limit_is_refused_and_its_upload_deleted(portal, small_portal):
-    client = small_portal.test_client()
-    response = post_with_file(client, b"x" * (48 * 1024))
-    assert response.status_code == 400
-    assert "A file is too large." in response.get_data(as_text=True)
-    assert count(portal, Case) == 0
-    assert files_under(portal.data_dir.incoming) == []
-    assert files_under(portal.data_dir.files) == []
-    assert post_with_file(client, b"x" * (16 * 1024)).status_code == 200  # under both limits
-
-
-def test_stored_upload_leaves_incoming_empty_and_lives_encrypted_in_files(portal, client):
-    content = b"Plain-canary attachment " * 40_000  # about 1 MiB: spooled, not in memory
-    file_complaint(client, files=[("statement.txt", content)])
-    (stored_path,) = files_under(portal.data_dir.files)
-    with portal.db as db:
-        (stored,) = db.query(StoredFile).all()
-    assert files_under(portal.data_dir.incoming) == []
-    assert stored_path.name == stored.id.hex
-    assert stored_path.stat().st_size == stored.stored_bytes >= len(content)
-    assert b"Plain-canary" not in stored_path.read_bytes()

@@ -50,6 +50,7 @@ def refused_loudly(portal, client, path: str, must_not_show: list[str]) -> None:
     finally:
         portal.app.config["PROPAGATE_EXCEPTIONS"] = None
     assert response.status_code == 500
+    assert "no-store" in response.headers["Cache-Control"]
     body = response.get_data(as_text=True)
     for text in must_not_show:
         assert text not in body
@@ -192,9 +193,7 @@ def test_tampered_recovery_public_key_makes_the_next_submission_fail(portal, cli
     cases = count(portal, Case)
     attacker = PrivateKey.generate()
     with portal.db as db:
-        db.execute(
-            update(Installation).values(recovery_public_key=crypto.public_bytes(attacker))
-        )
+        db.execute(update(Installation).values(recovery_public_key=crypto.public_bytes(attacker)))
         db.commit()
 
     with pytest.raises(crypto.IntegrityError):
