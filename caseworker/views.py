@@ -43,6 +43,12 @@ SAFE_DOWNLOAD_TYPES = frozenset(
 )
 
 
+def content_disposition(name: str) -> str:
+    """An attachment header whose names cannot break out of the header, whatever was uploaded."""
+    fallback = "".join(ch for ch in name if 32 <= ord(ch) < 127 and ch not in '"\\;') or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 @blueprint.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Response | str | tuple[str, int]:
     ext = current_app.extensions
@@ -124,9 +130,6 @@ def attachment(case_id: uuid.UUID, file_id: uuid.UUID) -> Response:
     )
     # A known length lets the client detect a download cut short by a failed integrity check.
     response.headers["Content-Length"] = str(info.size)
-    ascii_name = info.name.encode("ascii", "replace").decode("ascii").replace('"', "")
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(info.name)}"
-    )
+    response.headers["Content-Disposition"] = content_disposition(info.name)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -37,12 +37,14 @@ def report() -> str | tuple[str, int]:
     attachments = []
     for storage in form.attachments.data or []:
         stream = getattr(storage, "stream", None)
-        if not isinstance(stream, EncryptingUpload) or not storage.filename:
+        if not isinstance(stream, EncryptingUpload) or (not storage.filename and not stream.size):
             continue  # an empty file input
         if stream.size > settings.max_file_bytes:
             form.attachments.errors = [_("A file is too large.")]
             return render_template("public/report.html", form=form, max_mb=max_mb), 400
-        attachments.append(intake.Attachment(upload=stream, filename=storage.filename))
+        # A part with content but no usable name is kept, never silently dropped.
+        name = storage.filename or _("attachment")
+        attachments.append(intake.Attachment(upload=stream, filename=name))
     if len(attachments) > settings.max_files:
         form.attachments.errors = [
             _("You can add up to %(count)d files.", count=settings.max_files)
