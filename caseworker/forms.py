@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired
+from wtforms import EmailField, PasswordField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 
 class SignInForm(FlaskForm):
@@ -17,3 +17,11 @@ class SignInForm(FlaskForm):
 
 class SignOutForm(FlaskForm):
     """Only the CSRF token: signing out is a POST."""
+
+
+class MessageForm(FlaskForm):
+    message = TextAreaField(
+        _l("Message to the reporter"),
+        description=_l("The reporter reads it with their receipt number. Write in their language."),
+        validators=[DataRequired(message=_l("Write your message first.")), Length(max=50_000)],
+    )

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Response, abort, current_app, g, redirect, request, url_for
+from flask import Response, abort, current_app, g, redirect, url_for
 
 from crypto import CryptoError
 from portal.config import Settings
+from portal.cookies import clear_token_cookie, read_token_cookie, set_token_cookie
 from portal.db import db_session
 from portal.staff import SignedIn, resume_session
 
 F = TypeVar("F", bound=Callable[..., Any])
+COOKIE = "staff"
 
 
 def _settings() -> Settings:
@@ -23,49 +23,24 @@ def _settings() -> Settings:
     return settings
 
 
-def cookie_name() -> str:
-    secure = _settings().behind_https or request.is_secure
-    return "__Host-staff" if secure else "staff"
-
-
 def set_session_cookie(response: Response, token: bytes) -> None:
-    secure = _settings().behind_https or request.is_secure
-    response.set_cookie(
-        cookie_name(),
-        base64.urlsafe_b64encode(token).decode("ascii"),
-        max_age=_settings().staff_absolute_hours * 3600,
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="Strict",
-    )
+    set_token_cookie(response, COOKIE, token, _settings().staff_absolute_hours * 3600)
 
 
 def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(
-        cookie_name(),
-        path="/",
-        secure=_settings().behind_https or request.is_secure,
-        httponly=True,
-        samesite="Strict",
-    )
+    clear_token_cookie(response, COOKIE)
 
 
 def current_staff() -> SignedIn | None:
     """The signed-in account of this request, resolved once."""
     if "staff" not in g:
         g.staff = None
-        raw = request.cookies.get(cookie_name())
-        if raw:
+        token = read_token_cookie(COOKIE)
+        if token:
             try:
-                token = base64.urlsafe_b64decode(raw.encode("ascii"))
-            except (binascii.Error, ValueError):
-                token = b""
-            if token:
-                try:
-                    g.staff = resume_session(db_session(), _settings(), token)
-                except CryptoError:  # a cookie that does not open its session is no session
-                    g.staff = None
+                g.staff = resume_session(db_session(), _settings(), token)
+            except CryptoError:  # a cookie that does not open its session is no session
+                g.staff = None
     return cast(SignedIn | None, g.staff)
 
 

@@ -7,24 +7,19 @@ from urllib.parse import quote
 
 from flask import Response, abort, current_app, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from portal.access import visible_cases
-from portal.casework import open_attachment, open_case
+from portal.casework import open_attachment, open_case, send_message
 from portal.db import db_session
 from portal.models import Role
+from portal.public.summary import summarise
 from portal.staff import authenticate, end_session, start_session
+from portal.topics import TOPICS
 
 from . import blueprint
-from .forms import SignInForm, SignOutForm
+from .forms import MessageForm, SignInForm, SignOutForm
 from .session import clear_session_cookie, current_staff, set_session_cookie, staff_required
 
-ANSWER_LABELS = (
-    ("what_happened", _l("What happened")),
-    ("where", _l("Where")),
-    ("when", _l("When")),
-    ("company", _l("Company")),
-)
 CASE_ROLES = (Role.ADMIN.value, Role.SUPERVISOR.value, Role.CASEWORKER.value)
 # Types a browser may show inline after download; anything else is a plain byte stream.
 SAFE_DOWNLOAD_TYPES = frozenset(
@@ -96,20 +91,42 @@ def cases() -> str:
 
 @blueprint.get("/caseworker/cases/<uuid:case_id>")
 @staff_required(*CASE_ROLES)
-def case(case_id: uuid.UUID) -> str:
+def case(case_id: uuid.UUID, message_form: MessageForm | None = None) -> tuple[str, int]:
     ext = current_app.extensions
     who = current_staff()
     assert who is not None
     view = open_case(db_session(), ext["portal_keyring"], who, case_id)
     if view is None:
         abort(404)
+    answers = {**view.answers, **(view.identity or {})}
     return render_template(
         "caseworker/case.html",
         view=view,
         who=who,
         sign_out=SignOutForm(),
-        answer_labels=ANSWER_LABELS,
-    )
+        sections=summarise(answers),
+        topic_labels=[str(TOPICS.get(topic, topic)) for topic in view.topics],
+        message_form=message_form or MessageForm(),
+    ), 400 if message_form and message_form.errors else 200
+
+
+@blueprint.post("/caseworker/cases/<uuid:case_id>/messages")
+@staff_required(*CASE_ROLES)
+def send(case_id: uuid.UUID) -> Response | tuple[str, int]:
+    who = current_staff()
+    assert who is not None
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return case(case_id, message_form=form)
+    if not send_message(
+        db_session(),
+        current_app.extensions["portal_keyring"],
+        who,
+        case_id,
+        form.message.data or "",
+    ):
+        abort(404)
+    return redirect(url_for("caseworker.case", case_id=case_id, sent=1))
 
 
 @blueprint.get("/caseworker/cases/<uuid:case_id>/files/<uuid:file_id>")

@@ -41,7 +41,15 @@ from .receipts import (
 )
 from .records import RecordContext, open_record, seal_record
 from .recovery import encode_recovery_secret, generate_recovery_key, parse_recovery_secret
-from .sessions import new_session_token, session_lookup_id, unwrap_session_key, wrap_session_key
+from .sessions import (
+    draft_lookup_id,
+    new_session_token,
+    open_draft,
+    seal_draft,
+    session_lookup_id,
+    unwrap_session_key,
+    wrap_session_key,
+)
 
 __all__ = [
     "CHUNK_BYTES",
@@ -63,6 +71,7 @@ __all__ = [
     "decrypt_stream",
     "derive_key",
     "derive_receipt_keys",
+    "draft_lookup_id",
     "encode_recovery_secret",
     "encrypted_size",
     "file_associated_data",
@@ -75,10 +84,12 @@ __all__ = [
     "new_server_mac_key",
     "new_session_token",
     "normalize_receipt",
+    "open_draft",
     "open_grant",
     "open_record",
     "parse_recovery_secret",
     "public_bytes",
+    "seal_draft",
     "seal_grant",
     "seal_record",
     "session_lookup_id",

@@ -22,7 +22,8 @@ LABEL_SESSION_WRAP = b"swrap"
 LABEL_KEY_COMMIT = b"key-commit"
 LABEL_SERVER_MAC = b"server-mac"
 LABEL_RECOVERY_CHECK = b"recovery-check"
-LABEL_FILE_KEY_COMMIT = b"file-commit"
+LABEL_DRAFT_ID = b"draft-id"
+LABEL_DRAFT_KEY = b"draft-key"
 
 
 def keyed_hash(key: bytes, label: bytes, data: bytes = b"", size: int = 32) -> bytes:

@@ -8,15 +8,24 @@ from flask import Flask, render_template
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .assets import install_assets
 from .config import Settings
 from .datadir import DataDir
 from .db import Database, close_db_session
-from .i18n import LANGUAGE_NAMES, select_locale, show_date, text_direction
+from .i18n import (
+    LANGUAGE_NAMES,
+    language_url,
+    select_locale,
+    show_date,
+    show_size,
+    text_direction,
+)
 from .keyring import Keyring
 from .stages import STAFF_LABELS, Stage
-from .throttle import DerivationBudget
+from .throttle import ClientThrottle, DerivationBudget
 from .uploads import PortalRequest, discard_unclaimed_uploads, sweep_incoming
 from .web import configure_logging, install_security_headers
 
@@ -26,7 +35,7 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 def create_app(config: Settings | None = None) -> Flask:
     """Build the portal from ``config`` (or from ``PORTAL_*`` environment variables)."""
     settings = config or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder="static", static_url_path="/static")
     app.request_class = PortalRequest
     data_dir = DataDir(settings.data_dir)
     data_dir.prepare()
@@ -55,6 +64,11 @@ def create_app(config: Settings | None = None) -> Flask:
     app.extensions["portal_follow_up_budget"] = DerivationBudget(
         settings.follow_up_rate, settings.follow_up_burst
     )
+    app.extensions["portal_follow_up_clients"] = ClientThrottle(settings.follow_up_per_client)
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
 
     Babel(app, locale_selector=select_locale)
     CSRFProtect(app)
@@ -75,8 +89,12 @@ def create_app(config: Settings | None = None) -> Flask:
             "site_title": settings.site_title,
             "show_date": show_date,
             "stage_label": lambda value: STAFF_LABELS.get(Stage(value), value),
+            "language_url": language_url,
+            "onion_address": settings.onion_address,
         }
 
+    install_assets(app)
+    app.jinja_env.filters["filesize"] = show_size
     _register_error_pages(app)
 
     from caseworker import blueprint as caseworker_blueprint
@@ -98,6 +116,14 @@ def _register_error_pages(app: Flask) -> None:
             "Go back, reload the page and send it again."
         )
         return render_template("error.html", title=_("Please try again"), message=message), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge) -> object:
+        from .public.filing import evidence_too_large, is_evidence_upload
+
+        if is_evidence_upload():
+            return evidence_too_large()
+        return _http_error(error)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[str, int]:

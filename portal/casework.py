@@ -1,4 +1,4 @@
-"""Reading a case as a signed-in account: answers and attachments, decrypted on demand."""
+"""Reading and answering a case as a signed-in account, everything decrypted on demand."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import uuid
 from base64 import b64decode
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from nacl.public import PrivateKey
 from sqlalchemy import select
@@ -17,9 +19,19 @@ import crypto
 from .access import active_compartment, case_for
 from .datadir import DataDir
 from .keyring import Keyring
-from .models import AuditEvent, Case, CompartmentKind, Record, RecordKind, StoredFile
+from .models import (
+    AuditEvent,
+    AuthorRole,
+    Case,
+    CaseTopic,
+    Company,
+    CompartmentKind,
+    Record,
+    RecordKind,
+    StoredFile,
+)
 from .staff import SignedIn
-from .vault import open_record, unlock_compartment
+from .vault import open_record, seal, unlock_compartment
 
 
 @dataclass(frozen=True)
@@ -28,34 +40,58 @@ class AttachmentInfo:
     name: str
     content_type: str
     size: int
+    added_on: date
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    from_reporter: bool
+    sent_on: date
+    text: str
 
 
 @dataclass(frozen=True)
 class CaseView:
     case: Case
-    answers: dict[str, str]
+    answers: dict[str, Any]
+    identity: dict[str, Any] | None
     attachments: list[AttachmentInfo]
+    messages: list[ThreadMessage]
+    topics: list[str]
+    company: str | None
 
 
-def _case_key(db: Session, keyring: Keyring, who: SignedIn, case: Case) -> PrivateKey:
-    compartment = active_compartment(db, case.id, CompartmentKind.CASE)
-    key = unlock_compartment(db, keyring, compartment, who.account, who.private_key)
-    if key is None:
-        raise PermissionError("no grant")
-    return key
+def _key(
+    db: Session, keyring: Keyring, who: SignedIn, case: Case, kind: CompartmentKind
+) -> PrivateKey | None:
+    compartment = active_compartment(db, case.id, kind)
+    return unlock_compartment(db, keyring, compartment, who.account, who.private_key)
 
 
-def _file_descriptions(
-    db: Session, key: PrivateKey, case: Case
-) -> dict[uuid.UUID, dict[str, object]]:
-    records = db.scalars(
-        select(Record).where(Record.case_id == case.id, Record.kind == RecordKind.FILE_KEY.value)
+def _records(db: Session, case: Case, kind: RecordKind) -> list[Record]:
+    return list(
+        db.scalars(
+            select(Record)
+            .where(Record.case_id == case.id, Record.kind == kind.value)
+            .order_by(Record.sequence)
+        )
     )
-    described = {}
-    for record in records:
-        description = json.loads(open_record(key, record))
-        described[record.id] = description
-    return described
+
+
+def _describe_file(
+    key: PrivateKey, record: Record, stored: StoredFile
+) -> tuple[AttachmentInfo, bytes]:
+    description = json.loads(open_record(key, record))
+    if description["file_id"] != str(stored.id):
+        raise crypto.IntegrityError("file record does not describe this file")
+    info = AttachmentInfo(
+        file_id=stored.id,
+        name=str(description["name"]),
+        content_type=str(description["content_type"]),
+        size=int(description["size"]),
+        added_on=stored.created_on,
+    )
+    return info, b64decode(description["key"])
 
 
 def open_case(db: Session, keyring: Keyring, who: SignedIn, case_id: uuid.UUID) -> CaseView | None:
@@ -63,30 +99,70 @@ def open_case(db: Session, keyring: Keyring, who: SignedIn, case_id: uuid.UUID) 
     case = case_for(db, who.account, case_id)
     if case is None:
         return None
-    key = _case_key(db, keyring, who, case)
-    answers_record = db.scalar(
-        select(Record).where(Record.case_id == case.id, Record.kind == RecordKind.ANSWERS.value)
-    )
-    answers = json.loads(open_record(key, answers_record)) if answers_record else {}
-    descriptions = _file_descriptions(db, key, case)
-    attachments = []
-    for stored in db.scalars(
-        select(StoredFile).where(StoredFile.case_id == case.id).order_by(StoredFile.created_on)
-    ):
-        description = descriptions[stored.key_record_id]
-        if description["file_id"] != str(stored.id):
-            raise crypto.IntegrityError("file record does not describe this file")
-        attachments.append(
-            AttachmentInfo(
-                file_id=stored.id,
-                name=str(description["name"]),
-                content_type=str(description["content_type"]),
-                size=int(description["size"]),  # type: ignore[call-overload]
-            )
+    key = _key(db, keyring, who, case, CompartmentKind.CASE)
+    if key is None:
+        return None
+    answers_records = _records(db, case, RecordKind.ANSWERS)
+    answers = json.loads(open_record(key, answers_records[0])) if answers_records else {}
+    identity = None
+    identity_key = _key(db, keyring, who, case, CompartmentKind.IDENTITY)
+    identity_records = _records(db, case, RecordKind.IDENTITY)
+    if identity_key is not None and identity_records:
+        identity = json.loads(open_record(identity_key, identity_records[-1]))
+    records = {record.id: record for record in _records(db, case, RecordKind.FILE_KEY)}
+    attachments = [
+        _describe_file(key, records[stored.key_record_id], stored)[0]
+        for stored in db.scalars(
+            select(StoredFile).where(StoredFile.case_id == case.id).order_by(StoredFile.created_on)
         )
+    ]
+    messages = [
+        ThreadMessage(
+            from_reporter=record.author_role == AuthorRole.REPORTER.value,
+            sent_on=record.created_on,
+            text=str(json.loads(open_record(key, record))["text"]),
+        )
+        for record in _records(db, case, RecordKind.MESSAGE)
+    ]
+    topics = list(db.scalars(select(CaseTopic.topic).where(CaseTopic.case_id == case.id)))
+    company = db.get(Company, case.company_id) if case.company_id else None
     db.add(AuditEvent(action="case.opened", actor_account_id=who.account.id, case_id=case.id))
     db.commit()
-    return CaseView(case=case, answers=answers, attachments=attachments)
+    return CaseView(
+        case=case,
+        answers=answers,
+        identity=identity,
+        attachments=attachments,
+        messages=messages,
+        topics=topics,
+        company=company.name if company else None,
+    )
+
+
+def send_message(
+    db: Session, keyring: Keyring, who: SignedIn, case_id: uuid.UUID, text: str
+) -> bool:
+    """A caseworker writes to the reporter; False if the account may not."""
+    case = case_for(db, who.account, case_id)
+    if case is None:
+        return False
+    key = _key(db, keyring, who, case, CompartmentKind.CASE)
+    if key is None:
+        return False
+    compartment = active_compartment(db, case.id, CompartmentKind.CASE)
+    seal(
+        db,
+        keyring,
+        compartment,
+        RecordKind.MESSAGE,
+        json.dumps({"text": text}, ensure_ascii=False).encode("utf-8"),
+        AuthorRole.STAFF,
+        author_account_id=who.account.id,
+        private_key=key,
+    )
+    db.add(AuditEvent(action="case.message_sent", actor_account_id=who.account.id, case_id=case.id))
+    db.commit()
+    return True
 
 
 def open_attachment(
@@ -102,20 +178,11 @@ def open_attachment(
     stored = db.get(StoredFile, file_id)
     if case is None or stored is None or stored.case_id != case.id:
         return None
-    key = _case_key(db, keyring, who, case)
+    key = _key(db, keyring, who, case, CompartmentKind.CASE)
     record = db.get(Record, stored.key_record_id)
-    if record is None:
+    if key is None or record is None:
         return None
-    description = json.loads(open_record(key, record))
-    if description["file_id"] != str(stored.id):
-        raise crypto.IntegrityError("file record does not describe this file")
-    info = AttachmentInfo(
-        file_id=stored.id,
-        name=str(description["name"]),
-        content_type=str(description["content_type"]),
-        size=int(description["size"]),
-    )
-    file_key = b64decode(description["key"])
+    info, file_key = _describe_file(key, record, stored)
     path = data_dir.file_path(stored.id.hex)
     db.add(AuditEvent(action="file.downloaded", actor_account_id=who.account.id, case_id=case.id))
     db.commit()

@@ -12,6 +12,13 @@ CLEAR_REPORTER_ANSWERS: dict[str, str] = {
     "cases.country": "routing and statistics: the country where it happened, or none",
     "cases.language": "replying in the reporter's language; statistics",
     "cases.channel": "anonymous, confidential, intermediary or staff-recorded",
+    "cases.kind": "harm (remedy route) or evidence of a violation (compliance route)",
+    "cases.filer": "about myself, for someone else, or a witness",
+    "cases.company_id": "the member company, only when chosen from the list",
+    "cases.urgent": "set when the reporter says someone is in danger now",
+    "cases.identity_to_company": "consent gate: may identity go to the company",
+    "cases.identity_to_bodies": "consent gate: may identity go to other complaint bodies",
+    "case_topics.topic": "kinds of conduct, from a fixed list, for routing and statistics",
 }
 
 # Readable columns the system itself sets (identifiers, stages, dates at day precision, keys
@@ -23,7 +30,11 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "cases.stage": "workflow stage",
     "cases.stage_changed_on": "date, day precision",
     "cases.next_due_on": "deadline",
-    "cases.urgent": "set by staff or by the safety answer",
+    "cases.outcome": "how the case ended",
+    "case_topics.case_id": "link",
+    "reporter_sessions.id": "hash of the follow-up cookie's token",
+    "reporter_sessions.case_id": "link",
+    "reporter_sessions.expires_at": "end of the follow-up session",
     "compartments.id": "random identifier",
     "compartments.case_id": "link",
     "compartments.kind": "which compartment",
@@ -48,6 +59,7 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "records.author_role": "reporter, staff, company or system",
     "records.author_account_id": "link",
     "records.created_on": "date, day precision",
+    "records.sequence": "order within the case",
     "files.id": "random identifier",
     "files.case_id": "link",
     "files.key_record_id": "link",
@@ -57,15 +69,17 @@ SYSTEM_COLUMNS: dict[str, str] = {
 
 # Columns holding ciphertext or wraps: unreadable without a key.
 ENCRYPTED_COLUMNS: frozenset[str] = frozenset(
-    {"records.ciphertext", "grants.wrap", "receipt_locks.wrap"}
+    {"records.ciphertext", "grants.wrap", "receipt_locks.wrap", "reporter_sessions.wrapped_key"}
 )
 
 # Tables that hold something of a case; every column of theirs is in one of the lists above.
 CASE_TABLES: tuple[str, ...] = (
     "cases",
+    "case_topics",
     "compartments",
     "grants",
     "receipt_locks",
     "records",
     "files",
+    "reporter_sessions",
 )

@@ -170,8 +170,8 @@ def demo_command(count: int | None) -> None:
             _write_private(credentials, password)
         to_make = count if count is not None else (0 if exists else 5)
         for index in range(to_make):
-            answers, clear = demo_data.complaint(index)
-            intake.file_complaint(db, keyring, settings, data_dir, answers, clear)
+            submission = demo_data.complaint(db, index)
+            intake.file_complaint(db, keyring, settings, data_dir, submission)
         click.echo(f"Made {to_make} demo case(s).")
     click.echo("")
     click.echo("Sign in at http://127.0.0.1:5000/sign-in")

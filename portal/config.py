@@ -26,8 +26,8 @@ class Settings:
     database_url: str
     languages: tuple[str, ...] = ("en",)
     default_language: str = "en"
-    max_request_bytes: int = 110 * MIB
-    max_file_bytes: int = 100 * MIB
+    max_request_bytes: int = 55 * MIB
+    max_upload_bytes: int = 50 * MIB
     max_files: int = 10
     max_text_chars: int = 50_000
     argon2: Argon2Params = PRODUCTION
@@ -38,9 +38,14 @@ class Settings:
     staff_absolute_hours: int = 12
     reporter_idle_minutes: int = 15
     receipt_valid_days: int = 730
+    acknowledge_within_days: int = 7
+    onion_address: str = ""
+    # Reverse proxies in front of the portal whose X-Forwarded-For may be trusted (0: none).
+    proxy_hops: int = 0
     # Receipt checks (an Argon2id run each) allowed per second per process, and in a burst.
     follow_up_rate: float = 4.0
     follow_up_burst: int = 8
+    follow_up_per_client: int = 5  # receipt tries a minute from one client
     behind_https: bool = False
     quick_exit_url: str = "https://www.wikipedia.org/"
     site_title: str = "Feedback"
@@ -53,8 +58,8 @@ class Settings:
         unknown = set(self.languages) - set(SUPPORTED_LANGUAGES)
         if unknown or self.default_language not in self.languages:
             raise ConfigError(f"unsupported languages: {sorted(unknown) or self.default_language}")
-        if self.max_file_bytes > self.max_request_bytes:
-            raise ConfigError("max_file_bytes cannot exceed max_request_bytes")
+        if self.max_upload_bytes > self.max_request_bytes:
+            raise ConfigError("max_upload_bytes cannot exceed max_request_bytes")
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -77,13 +82,14 @@ class Settings:
             )
         ints = {
             "PORTAL_MAX_REQUEST_MB": ("max_request_bytes", MIB),
-            "PORTAL_MAX_FILE_MB": ("max_file_bytes", MIB),
+            "PORTAL_MAX_UPLOAD_MB": ("max_upload_bytes", MIB),
             "PORTAL_MAX_FILES": ("max_files", 1),
             "PORTAL_SMTP_PORT": ("smtp_port", 1),
             "PORTAL_STAFF_IDLE_MINUTES": ("staff_idle_minutes", 1),
             "PORTAL_STAFF_ABSOLUTE_HOURS": ("staff_absolute_hours", 1),
             "PORTAL_REPORTER_IDLE_MINUTES": ("reporter_idle_minutes", 1),
             "PORTAL_RECEIPT_VALID_DAYS": ("receipt_valid_days", 1),
+            "PORTAL_ACKNOWLEDGE_WITHIN_DAYS": ("acknowledge_within_days", 1),
         }
         for name, (attr, unit) in ints.items():
             if name in env:
@@ -94,10 +100,13 @@ class Settings:
             "PORTAL_SMTP_SENDER": "smtp_sender",
             "PORTAL_QUICK_EXIT_URL": "quick_exit_url",
             "PORTAL_SITE_TITLE": "site_title",
+            "PORTAL_ONION_ADDRESS": "onion_address",
         }
         for name, attr in strings.items():
             if env.get(name):
                 values[attr] = env[name]
+        if env.get("PORTAL_PROXY_HOPS"):
+            values["proxy_hops"] = int(env["PORTAL_PROXY_HOPS"])
         if "PORTAL_BEHIND_HTTPS" in env:
             values["behind_https"] = env["PORTAL_BEHIND_HTTPS"].lower() in {"1", "true", "yes"}
         if "PORTAL_ARGON2_MEMORY_KIB" in env or "PORTAL_ARGON2_TIME_COST" in env:

@@ -1,30 +1,83 @@
-"""Following up with a receipt: what the reporter may see of their case."""
+"""Following up with a receipt: the reporter's own session on their case.
+
+The receipt opens the case compartment; the opened key is kept for the session encrypted under
+a token only the reporter's cookie holds (15 minutes idle). With it the reporter reads the
+stage and the messages, answers, adds evidence or withdraws the complaint.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
+from nacl.public import PrivateKey
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import crypto
 
+from .config import Settings
+from .datadir import DataDir
+from .drafts import StagedFile
+from .intake import day_start, store_files
 from .keyring import Keyring
-from .models import Case, ReceiptLock, today
+from .models import (
+    AuditEvent,
+    AuthorRole,
+    Case,
+    Compartment,
+    Outcome,
+    ReceiptLock,
+    Record,
+    RecordKind,
+    ReporterSession,
+    today,
+    utcnow,
+)
 from .stages import Stage
-from .vault import installation
+from .vault import installation, open_record, seal
+
+SESSION_KIND = "reporter"
 
 
 @dataclass(frozen=True)
-class CaseStatus:
-    stage: Stage
-    received_on: date
-    next_due_on: date | None
+class ReporterView:
+    """An open follow-up session: the case and its compartment key."""
+
+    case: Case
+    compartment: Compartment
+    key: PrivateKey
+    session_id: bytes
 
 
-def case_status(db: Session, keyring: Keyring, receipt_text: str) -> CaseStatus | None:
-    """The status of the case a receipt opens, or None. A typo raises before any derivation."""
-    receipt = crypto.normalize_receipt(receipt_text)
+@dataclass(frozen=True)
+class Message:
+    from_reporter: bool
+    sent_on: date
+    text: str
+
+
+def _wrap(
+    token: bytes, view_key: PrivateKey, compartment: Compartment, expires_at: object
+) -> bytes:
+    return crypto.wrap_session_key(
+        token,
+        view_key,
+        compartment.id,
+        SESSION_KIND,
+        int(expires_at.timestamp()),  # type: ignore[attr-defined]
+    )
+
+
+def open_with_receipt(
+    db: Session, keyring: Keyring, settings: Settings, receipt: str
+) -> bytes | None:
+    """Start a follow-up session; the token for the cookie, or None if the receipt opens nothing.
+
+    ``receipt`` must already be normalised (its check digit verified).
+    """
     setup = installation(db, keyring)
     keys = crypto.derive_receipt_keys(
         receipt, setup.receipt_salt, crypto.Argon2Params.decode(setup.receipt_kdf)
@@ -32,7 +85,134 @@ def case_status(db: Session, keyring: Keyring, receipt_text: str) -> CaseStatus 
     lock = db.get(ReceiptLock, keys.lookup_token)
     if lock is None or lock.expires_on < today():
         return None
-    case = db.get(Case, lock.case_id)
-    if case is None:
+    compartment = db.get(Compartment, lock.compartment_id)
+    if compartment is None:
         return None
-    return CaseStatus(Stage(case.stage), case.received_on, case.next_due_on)
+    keyring.verify_compartment(compartment)
+    case_key = crypto.unwrap_under_key(
+        lock.wrap,
+        compartment.id,
+        keys.wrap_key,
+        crypto.WrapPurpose.RECEIPT,
+        compartment.public_key,
+    )
+    token = crypto.new_session_token()
+    expires_at = utcnow() + timedelta(minutes=settings.reporter_idle_minutes)
+    db.add(
+        ReporterSession(
+            id=crypto.session_lookup_id(token),
+            case_id=lock.case_id,
+            wrapped_key=_wrap(token, case_key, compartment, expires_at),
+            expires_at=expires_at,
+        )
+    )
+    db.commit()
+    return token
+
+
+def resume(db: Session, settings: Settings, token: bytes) -> ReporterView | None:
+    """The session a cookie opens, its idle timer pushed forward; None once expired."""
+    row = db.get(ReporterSession, crypto.session_lookup_id(token))
+    if row is None:
+        return None
+    if row.expires_at <= utcnow():
+        db.delete(row)
+        db.commit()
+        return None
+    case = db.get(Case, row.case_id)
+    compartment = db.scalar(
+        select(Compartment)
+        .join(ReceiptLock, ReceiptLock.compartment_id == Compartment.id)
+        .where(ReceiptLock.case_id == row.case_id)
+    )
+    if case is None or compartment is None:
+        return None
+    key = crypto.unwrap_session_key(
+        token,
+        row.wrapped_key,
+        compartment.id,
+        SESSION_KIND,
+        int(row.expires_at.timestamp()),
+        compartment.public_key,
+    )
+    row.expires_at = utcnow() + timedelta(minutes=settings.reporter_idle_minutes)
+    row.wrapped_key = _wrap(token, key, compartment, row.expires_at)
+    db.commit()
+    return ReporterView(case=case, compartment=compartment, key=key, session_id=row.id)
+
+
+def leave(db: Session, session_id: bytes) -> None:
+    db.execute(delete(ReporterSession).where(ReporterSession.id == session_id))
+    db.commit()
+
+
+def conversation(db: Session, view: ReporterView) -> list[Message]:
+    """Messages between the reporter and the caseworkers, oldest first."""
+    records = db.scalars(
+        select(Record)
+        .where(
+            Record.case_id == view.case.id,
+            Record.compartment_id == view.compartment.id,
+            Record.kind == RecordKind.MESSAGE.value,
+        )
+        .order_by(Record.sequence)
+    )
+    return [
+        Message(
+            from_reporter=record.author_role == AuthorRole.REPORTER.value,
+            sent_on=record.created_on,
+            text=str(json.loads(open_record(view.key, record))["text"]),
+        )
+        for record in records
+    ]
+
+
+def reply(db: Session, keyring: Keyring, view: ReporterView, text: str) -> None:
+    """The reporter writes to the caseworkers."""
+    seal(
+        db,
+        keyring,
+        view.compartment,
+        RecordKind.MESSAGE,
+        json.dumps({"text": text}, ensure_ascii=False).encode("utf-8"),
+        AuthorRole.REPORTER,
+        private_key=view.key,
+    )
+    db.add(
+        AuditEvent(action="case.reporter_message", case_id=view.case.id, occurred_at=day_start())
+    )
+    db.commit()
+
+
+def add_evidence(
+    db: Session, keyring: Keyring, data_dir: DataDir, view: ReporterView, files: list[StagedFile]
+) -> None:
+    """More files for the case, stored as the first ones were."""
+    moved: list[Path] = []
+    try:
+        store_files(
+            db, keyring, data_dir, view.compartment, view.key, files, AuthorRole.REPORTER, moved
+        )
+        db.add(
+            AuditEvent(
+                action="case.reporter_evidence", case_id=view.case.id, occurred_at=day_start()
+            )
+        )
+        db.commit()
+    except BaseException:
+        db.rollback()
+        for path in moved:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def withdraw(db: Session, view: ReporterView) -> None:
+    """The reporter withdraws: the case is closed with that outcome."""
+    case = db.get(Case, view.case.id)
+    assert case is not None
+    case.stage = Stage.CLOSED.value
+    case.outcome = Outcome.WITHDRAWN.value
+    case.stage_changed_on = today()
+    case.next_due_on = None
+    db.add(AuditEvent(action="case.withdrawn", case_id=case.id, occurred_at=day_start()))
+    db.commit()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, has_request_context, request
-from flask_babel import format_date
+from flask import current_app, has_request_context, request, url_for
+from flask_babel import format_date, format_decimal, gettext
 
 from .config import RTL_LANGUAGES, Settings
 
@@ -44,6 +44,29 @@ def text_direction(locale: str) -> str:
     return "rtl" if locale in RTL_LANGUAGES else "ltr"
 
 
+def show_size(size: int) -> str:
+    """A file size in the reader's number format."""
+    if size < 1000 * 1000:
+        return gettext("%(size)s KB", size=format_decimal(max(size / 1000, 0.1), format="#,##0.#"))
+    return gettext("%(size)s MB", size=format_decimal(size / 1000 / 1000, format="#,##0.#"))
+
+
 def show_date(value: date | None) -> str:
     """A date in the reader's locale, or an empty string."""
     return format_date(value, format="long") if value else ""
+
+
+def language_url(code: str) -> str:
+    """This page in another language (the home page when this one cannot be fetched again)."""
+    endpoint = request.endpoint
+    if endpoint and "GET" in _methods(endpoint):
+        args = {**request.args.to_dict(), **(request.view_args or {}), "lang": code}
+        return url_for(endpoint, **args)
+    return url_for("public.home", lang=code)
+
+
+def _methods(endpoint: str) -> set[str]:
+    methods: set[str] = set()
+    for rule in current_app.url_map.iter_rules(endpoint):
+        methods |= rule.methods or set()
+    return methods

@@ -1,6 +1,8 @@
-"""Filing a complaint: answers and files encrypted and stored in one transaction, a receipt back.
+"""Filing a complaint: everything encrypted and stored in one transaction, a receipt back.
 
-The same function serves the public form and the demo data, so demo cases are real cases.
+The same function serves the public form, the demo data and (later) staff-recorded complaints,
+so every case is made the same way. Which answers stay readable is decided here and listed in
+``portal.clear_metadata``; everything else is sealed into records.
 """
 
 from __future__ import annotations
@@ -8,10 +10,11 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from base64 import b64encode
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from nacl.public import PrivateKey
 from sqlalchemy import select
@@ -21,51 +24,104 @@ import crypto
 
 from .config import Settings
 from .datadir import DataDir
+from .drafts import StagedFile
 from .keyring import Keyring
 from .models import (
     Account,
     AuditEvent,
     AuthorRole,
     Case,
+    CaseTopic,
     Channel,
+    Company,
     Compartment,
     CompartmentKind,
+    ComplaintKind,
+    Consent,
+    Filer,
     ReceiptLock,
     RecordKind,
     StoredFile,
     today,
 )
-from .uploads import EncryptingUpload
+from .topics import RATHER_NOT_SAY, TOPICS
 from .vault import installation, new_compartment, seal
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-
-@dataclass(frozen=True)
-class Answers:
-    """What the reporter wrote. Encrypted as a whole; never stored in clear."""
-
-    what_happened: str
-    where: str = ""
-    when: str = ""
-    company: str = ""
+# Answers that identify the reporter: sealed in the identity compartment, never with the rest.
+IDENTITY_FIELDS = ("name", "phone", "email", "other_contact", "preferred_contact")
 
 
 @dataclass(frozen=True)
-class ClearAnswers:
-    """The coarse answers kept in clear for routing and statistics (see clear_metadata)."""
+class Submission:
+    """A complaint ready to store: encrypted parts and the clear metadata beside them."""
 
+    answers: dict[str, Any]
     language: str
-    country: str | None = None
+    identity: dict[str, Any] | None = None
     channel: Channel = Channel.ANONYMOUS
+    kind: ComplaintKind = ComplaintKind.HARM
+    filer: Filer = Filer.SELF
+    country: str | None = None
+    company_id: uuid.UUID | None = None
+    topics: tuple[str, ...] = ()
+    urgent: bool = False
+    identity_to_company: Consent = Consent.UNASKED
+    identity_to_bodies: Consent = Consent.UNASKED
+    files: list[StagedFile] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Attachment:
-    """An upload already encrypted on arrival, with its name (kept in memory only)."""
+def _consent(value: object) -> Consent:
+    return {"yes": Consent.YES, "no": Consent.NO}.get(str(value), Consent.UNASKED)
 
-    upload: EncryptingUpload
-    filename: str
+
+def submission_from_answers(
+    db: Session, answers: dict[str, Any], language: str, files: list[StagedFile]
+) -> Submission:
+    """Decide, from the form's answers, what is stored in clear and what is sealed."""
+    confidential = answers.get("contact_mode") == "confidential"
+    identity = {key: answers[key] for key in IDENTITY_FIELDS if answers.get(key)}
+    sealed = {
+        key: value
+        for key, value in answers.items()
+        if key not in IDENTITY_FIELDS and value not in (None, "", [])
+    }
+    company_id = None
+    chosen = str(answers.get("company", ""))
+    if chosen not in ("", "dont_know", "other", RATHER_NOT_SAY):
+        company = db.scalar(select(Company).where(Company.id == _uuid_or_none(chosen)))
+        company_id = company.id if company and company.is_member else None
+    filer = {"for_other": Filer.FOR_OTHER, "witness": Filer.WITNESS}.get(
+        str(answers.get("filer")), Filer.SELF
+    )
+    country = str(answers.get("country") or "") or None
+    return Submission(
+        answers=sealed,
+        language=language,
+        identity=identity if confidential and identity else None,
+        channel=Channel.CONFIDENTIAL if confidential else Channel.ANONYMOUS,
+        kind=ComplaintKind.EVIDENCE if filer is Filer.WITNESS else ComplaintKind.HARM,
+        filer=filer,
+        country=country if country and len(country) == 2 else None,
+        company_id=company_id,
+        topics=tuple(topic for topic in answers.get("topics", []) if topic in TOPICS),
+        urgent=answers.get("danger_now") == "yes",
+        identity_to_company=_consent(answers.get("share_with_company"))
+        if confidential
+        else Consent.UNASKED,
+        identity_to_bodies=_consent(answers.get("share_with_bodies"))
+        if confidential
+        else Consent.UNASKED,
+        files=files,
+    )
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def intake_team(db: Session) -> list[Account]:
@@ -86,15 +142,20 @@ def new_reference(db: Session) -> str:
             return reference
 
 
+@dataclass(frozen=True)
+class Filed:
+    receipt: str
+    case_id: uuid.UUID
+    acknowledge_by: datetime
+
+
 def file_complaint(
     db: Session,
     keyring: Keyring,
     settings: Settings,
     data_dir: DataDir,
-    answers: Answers,
-    clear: ClearAnswers,
-    attachments: list[Attachment] = [],  # noqa: B006 - never mutated
-) -> str:
+    submission: Submission,
+) -> Filed:
     """Store a complaint and return its receipt (20 digits). All or nothing."""
     setup = installation(db, keyring)
     receipt = crypto.generate_receipt()
@@ -103,17 +164,27 @@ def file_complaint(
         receipt, setup.receipt_salt, crypto.Argon2Params.decode(setup.receipt_kdf)
     )
     holders = intake_team(db)
+    received = today()
+    acknowledge_by = received + timedelta(days=settings.acknowledge_within_days)
     case = Case(
         id=uuid.uuid4(),
         reference=new_reference(db),
-        language=clear.language,
-        country=clear.country,
-        channel=clear.channel.value,
-        received_on=today(),
-        stage_changed_on=today(),
+        language=submission.language,
+        country=submission.country,
+        channel=submission.channel.value,
+        kind=submission.kind.value,
+        filer=submission.filer.value,
+        company_id=submission.company_id,
+        urgent=submission.urgent,
+        identity_to_company=submission.identity_to_company.value,
+        identity_to_bodies=submission.identity_to_bodies.value,
+        received_on=received,
+        stage_changed_on=received,
+        next_due_on=acknowledge_by,
     )
     db.add(case)
     db.flush()
+    db.add_all(CaseTopic(case_id=case.id, topic=topic) for topic in sorted(set(submission.topics)))
     compartments = {
         kind: new_compartment(db, keyring, case.id, kind, holders, setup.recovery_public_key)
         for kind in (CompartmentKind.CASE, CompartmentKind.IDENTITY, CompartmentKind.STAFF)
@@ -125,14 +196,33 @@ def file_complaint(
         keyring,
         case_compartment,
         RecordKind.ANSWERS,
-        json.dumps(asdict(answers), ensure_ascii=False).encode("utf-8"),
+        _json(submission.answers),
         AuthorRole.REPORTER,
         private_key=case_key,
     )
+    if submission.identity:
+        identity_compartment, identity_key = compartments[CompartmentKind.IDENTITY]
+        seal(
+            db,
+            keyring,
+            identity_compartment,
+            RecordKind.IDENTITY,
+            _json(submission.identity),
+            AuthorRole.REPORTER,
+            private_key=identity_key,
+        )
     moved: list[Path] = []
     try:
-        for attachment in attachments:
-            _store_attachment(db, keyring, data_dir, case_compartment, case_key, attachment, moved)
+        store_files(
+            db,
+            keyring,
+            data_dir,
+            case_compartment,
+            case_key,
+            submission.files,
+            AuthorRole.REPORTER,
+            moved,
+        )
         db.add(
             ReceiptLock(
                 lookup_token=receipt_keys.lookup_token,
@@ -144,60 +234,63 @@ def file_complaint(
                     receipt_keys.wrap_key,
                     crypto.WrapPurpose.RECEIPT,
                 ),
-                expires_on=today() + timedelta(days=settings.receipt_valid_days),
+                expires_on=received + timedelta(days=settings.receipt_valid_days),
             )
         )
-        db.add(AuditEvent(action="case.received", case_id=case.id, occurred_at=_day_start()))
+        db.add(AuditEvent(action="case.received", case_id=case.id, occurred_at=day_start()))
         db.commit()
     except BaseException:
         db.rollback()
-        for path in moved:
+        for path in moved:  # put files back where a retry can find them
             path.unlink(missing_ok=True)
         raise
-    return receipt
+    return Filed(
+        receipt=receipt, case_id=case.id, acknowledge_by=datetime.combine(acknowledge_by, time())
+    )
 
 
-def _store_attachment(
+def store_files(
     db: Session,
     keyring: Keyring,
     data_dir: DataDir,
     compartment: Compartment,
-    case_key: PrivateKey,
-    attachment: Attachment,
+    private_key: PrivateKey,
+    files: Iterable[StagedFile],
+    author: AuthorRole,
     moved: list[Path],
 ) -> None:
-    upload = attachment.upload
-    upload.finish()
-    description = {
-        "file_id": str(upload.file_id),
-        "key": b64encode(upload.key).decode("ascii"),
-        "name": attachment.filename,
-        "content_type": upload.content_type,
-        "size": upload.size,
-    }
-    key_record = seal(
-        db,
-        keyring,
-        compartment,
-        RecordKind.FILE_KEY,
-        json.dumps(description, ensure_ascii=False).encode("utf-8"),
-        AuthorRole.REPORTER,
-        private_key=case_key,
-    )
-    destination = data_dir.file_path(upload.file_id.hex)
-    destination.parent.mkdir(mode=0o700, exist_ok=True)
-    upload.path.rename(destination)
-    moved.append(destination)
-    db.add(
-        StoredFile(
-            id=upload.file_id,
-            case_id=key_record.case_id,
-            key_record_id=key_record.id,
-            stored_bytes=destination.stat().st_size,
+    """Seal each file's key and name into a record and move its ciphertext into the store.
+
+    Paths moved are appended to ``moved`` so the caller can undo them if its commit fails.
+    """
+    for staged in files:
+        key_record = seal(
+            db,
+            keyring,
+            compartment,
+            RecordKind.FILE_KEY,
+            _json(staged.to_json()),
+            author,
+            private_key=private_key,
         )
-    )
+        destination = data_dir.file_path(staged.file_id.hex)
+        destination.parent.mkdir(mode=0o700, exist_ok=True)
+        staged.path(data_dir).rename(destination)
+        moved.append(destination)
+        db.add(
+            StoredFile(
+                id=staged.file_id,
+                case_id=compartment.case_id,
+                key_record_id=key_record.id,
+                stored_bytes=destination.stat().st_size,
+            )
+        )
 
 
-def _day_start() -> datetime:
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def day_start() -> datetime:
     """Public-side events are recorded at day precision, never to the second."""
     return datetime.combine(today(), time())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from nacl.public import PrivateKey
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -40,7 +41,11 @@ SESSION_KIND = "staff"
 def password_problem(password: str, email: str = "") -> str | None:
     """Why a password is too weak, in words for the person choosing it; None if acceptable."""
     if len(password) < MIN_PASSWORD_CHARS:
-        return _("Use at least %(count)d characters.", count=MIN_PASSWORD_CHARS)
+        return ngettext(
+            "Use at least %(num)d character.",
+            "Use at least %(num)d characters.",
+            MIN_PASSWORD_CHARS,
+        )
     if len(set(password)) < 6:
         return _("Use more different characters.")
     lowered = password.lower()

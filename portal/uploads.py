@@ -19,7 +19,8 @@ from flask import Request, current_app, g
 import crypto
 from crypto.files import file_associated_data
 
-_SUFFIX = ".part"
+PART_SUFFIX = ".part"  # being received
+STAGED_SUFFIX = ".staged"  # received, waiting in a draft for its complaint to be sent
 
 
 class EncryptingUpload:
@@ -29,7 +30,7 @@ class EncryptingUpload:
         self.file_id = uuid.uuid4()
         self.key = crypto.new_file_key()
         self.content_type = content_type or "application/octet-stream"
-        self.path = directory / f"{self.file_id.hex}{_SUFFIX}"
+        self.path = directory / f"{self.file_id.hex}{PART_SUFFIX}"
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._sink: IO[bytes] = os.fdopen(fd, "wb")
         self._encryptor = crypto.FileEncryptor(
@@ -80,7 +81,7 @@ class EncryptingUpload:
             self.closed_for_writing = True
 
     def discard(self) -> None:
-        """Remove the ciphertext if it is still here (a stored case has moved it away)."""
+        """Remove the ciphertext if it is still here (a draft or a case has moved it away)."""
         if not self.closed_for_writing:
             self._sink.close()
             self.closed_for_writing = True
@@ -109,11 +110,12 @@ def discard_unclaimed_uploads(_exc: BaseException | None = None) -> None:
         upload.discard()
 
 
-def sweep_incoming(directory: Path, older_than_seconds: int = 3600) -> int:
-    """Delete abandoned partial uploads (a worker killed mid-upload leaves one behind)."""
+def sweep_incoming(directory: Path, older_than_seconds: int = 2 * 3600) -> int:
+    """Delete abandoned uploads: partial ones (a worker killed mid-upload) and staged ones whose
+    draft expired (drafts live an hour after their last change)."""
     removed = 0
     cutoff = time.time() - older_than_seconds
-    for path in directory.glob(f"*{_SUFFIX}"):
+    for path in [*directory.glob(f"*{PART_SUFFIX}"), *directory.glob(f"*{STAGED_SUFFIX}")]:
         try:
             if path.stat().st_mtime < cutoff:
                 path.unlink()

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 
 from nacl.public import PrivateKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import crypto
@@ -127,8 +127,13 @@ def seal(
     else:
         keyring.verify_compartment(compartment)
         public_key = compartment.public_key
+    sequence = (
+        db.scalar(select(func.max(Record.sequence)).where(Record.case_id == compartment.case_id))
+        or 0
+    ) + 1
     record = Record(
         id=record_id or uuid.uuid4(),
+        sequence=sequence,
         case_id=compartment.case_id,
         compartment_id=compartment.id,
         kind=kind.value,

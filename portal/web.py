@@ -41,10 +41,14 @@ def install_security_headers(app: Flask, settings: Settings) -> None:
         )
         if settings.behind_https or request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "asset"):
             # Pages may show case data, and none should linger in a shared browser.
             headers["Cache-Control"] = "no-store, max-age=0"
             headers["Pragma"] = "no-cache"
+        if settings.onion_address and not request.host.endswith(".onion"):
+            headers["Onion-Location"] = (
+                f"http://{settings.onion_address}{request.full_path.rstrip('?')}"
+            )
         headers.pop("Server", None)
         return response
 

@@ -3,8 +3,10 @@
 from .account import Account, Role
 from .audit import AuditEvent
 from .base import Base, today, utcnow
-from .case import Case, Channel
+from .case import Case, CaseTopic, Channel, ComplaintKind, Consent, Filer, Outcome
+from .company import Company
 from .compartment import Compartment, CompartmentKind, Grant, GrantHolder, ReceiptLock
+from .draft import Draft, ReporterSession
 from .installation import Installation
 from .record import AuthorRole, Record, RecordKind, StoredFile
 from .session import StaffSession
@@ -15,15 +17,23 @@ __all__ = [
     "AuthorRole",
     "Base",
     "Case",
+    "CaseTopic",
     "Channel",
+    "Company",
     "Compartment",
     "CompartmentKind",
+    "ComplaintKind",
+    "Consent",
+    "Draft",
+    "Filer",
     "Grant",
     "GrantHolder",
     "Installation",
+    "Outcome",
     "ReceiptLock",
     "Record",
     "RecordKind",
+    "ReporterSession",
     "Role",
     "StaffSession",
     "StoredFile",

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, String, Uuid
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..stages import STAGE_VALUES, Stage
@@ -23,11 +23,48 @@ class Channel(StrEnum):
 CHANNEL_VALUES = ", ".join(f"'{channel.value}'" for channel in Channel)
 
 
+class ComplaintKind(StrEnum):
+    HARM = "harm"  # "I, or the person I speak for, was harmed": the remedy route
+    EVIDENCE = "evidence"  # "I have evidence a company broke the Code": the compliance route
+
+
+class Filer(StrEnum):
+    SELF = "self"
+    FOR_OTHER = "for_other"
+    WITNESS = "witness"
+
+
+class Consent(StrEnum):
+    """May the reporter's identity go to a kind of recipient?"""
+
+    UNASKED = "unasked"
+    NO = "no"
+    YES = "yes"
+
+
+class Outcome(StrEnum):
+    REMEDIED = "remedied"
+    PARTLY_REMEDIED = "partly_remedied"
+    NOT_REMEDIED = "not_remedied"
+    WITHDRAWN = "withdrawn"
+    NO_RESPONSE = "no_response"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+def _values(enum: type[StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum)
+
+
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint(f"stage IN ({STAGE_VALUES})", name="stage"),
         CheckConstraint(f"channel IN ({CHANNEL_VALUES})", name="channel"),
+        CheckConstraint(f"kind IN ({_values(ComplaintKind)})", name="kind"),
+        CheckConstraint(f"filer IN ({_values(Filer)})", name="filer"),
+        CheckConstraint(f"identity_to_company IN ({_values(Consent)})", name="identity_to_company"),
+        CheckConstraint(f"identity_to_bodies IN ({_values(Consent)})", name="identity_to_bodies"),
+        CheckConstraint(f"outcome IS NULL OR outcome IN ({_values(Outcome)})", name="outcome"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -39,4 +76,23 @@ class Case(Base):
     language: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(20), default=Channel.ANONYMOUS.value)
     country: Mapped[str | None] = mapped_column(String(2))
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), default=ComplaintKind.HARM.value)
+    filer: Mapped[str] = mapped_column(String(16), default=Filer.SELF.value)
+    company_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True
+    )
+    identity_to_company: Mapped[str] = mapped_column(String(8), default=Consent.UNASKED.value)
+    identity_to_bodies: Mapped[str] = mapped_column(String(8), default=Consent.UNASKED.value)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+
+
+class CaseTopic(Base):
+    """A kind of conduct the complaint is about (several per case)."""
+
+    __tablename__ = "case_topics"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)

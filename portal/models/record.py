@@ -51,6 +51,8 @@ class Record(Base):
         ForeignKey("accounts.id", ondelete="SET NULL")
     )
     created_on: Mapped[date] = mapped_column(Date, default=today)
+    # Order within the case (dates are kept at day precision only).
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
 
 

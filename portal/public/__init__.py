@@ -1,7 +1,19 @@
-"""The public side: home, filing a complaint, following it up. Works without JavaScript."""
+"""The public side: home, the filing, following up. Works without JavaScript."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint
+from flask_babel import get_locale
 
 blueprint = Blueprint("public", __name__)
 
-from . import views  # noqa: E402,F401
+
+@blueprint.url_defaults
+def _keep_language(endpoint: str, values: dict[str, Any]) -> None:
+    """Every public link carries the reader's language: no cookie needed to remember it."""
+    values.setdefault("lang", str(get_locale()))
+
+
+from . import filing, following, pages  # noqa: E402,F401

@@ -21,7 +21,7 @@ from tests.functional.helpers import (
     only_case_id,
     staff_client,
 )
-from tests.functional.test_slice import file_complaint
+from tests.support.filing import file_complaint
 
 GRANTED = "granted@example.org"
 OUTSIDER = "outsider@example.org"

@@ -36,7 +36,7 @@ from tests.functional.helpers import (
     only_case_id,
     record_of,
 )
-from tests.functional.test_slice import file_complaint
+from tests.support.filing import file_complaint
 
 CASEWORKER = "cw@example.org"
 

@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from portal.models import Case, StaffSession
+from portal.models import Case, Draft, StaffSession
 from tests.conftest import PASSWORD, csrf_token, sign_in
 from tests.functional.helpers import case_url, count, files_under, only_case_id
-from tests.functional.test_slice import file_complaint
+from tests.support.filing import answer, begin, file_complaint
 
 CASEWORKER = "cw@example.org"
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
@@ -101,18 +101,22 @@ def test_home_page_sets_no_cookie(client):
 
 
 def test_report_without_csrf_token_is_refused_and_stores_nothing(portal, client):
-    client.get("/report")
-    data = {
-        "what_happened": "no token",
-        "country": "",
-        "attachments": [(io.BytesIO(b"x" * 100_000), "photo.jpg")],
-    }
-    response = client.post("/report", data=data, content_type="multipart/form-data")
+    begin(client)
+    data = {"attachments": [(io.BytesIO(b"x" * 100_000), "photo.jpg")], "action": "add"}
+    response = client.post("/report/evidence", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    response = client.post("/report/send", data={})
     assert response.status_code == 400
     assert 'id="receipt"' not in response.get_data(as_text=True)
     assert count(portal, Case) == 0
     assert files_under(portal.data_dir.incoming) == []
     assert files_under(portal.data_dir.files) == []
+
+
+def test_starting_a_report_without_csrf_token_makes_no_draft(portal, client):
+    client.get("/report")
+    assert client.post("/report", data={}).status_code == 400
+    assert count(portal, Draft) == 0
 
 
 def test_follow_up_without_csrf_token_is_refused(portal, client):
@@ -137,16 +141,16 @@ def test_sign_in_without_csrf_token_is_refused_and_starts_no_session(portal, cli
 def test_report_without_what_happened_shows_an_accessible_error_and_keeps_the_answers(
     portal, client
 ):
-    token = csrf_token(client, "/report")
+    begin(client)
     data = {
-        "csrf_token": token,
         "what_happened": "",
-        "where": "Kept-where Mine road",
-        "when": "Kept-when last Tuesday",
-        "company": "Kept-company Shield Ltd",
+        "place": "Kept-where Mine road",
+        "when_text": "Kept-when last Tuesday",
+        "company": "other",
+        "company_other": "Kept-company Shield Ltd",
         "country": "CD",
     }
-    response = client.post("/report", data=data)
+    response = answer(client, "what", data)
     body = response.get_data(as_text=True)
     assert response.status_code == 400
     assert re.search(r'class="error-summary" role="alert"', body)
@@ -171,7 +175,7 @@ def test_receipt_with_a_wrong_check_digit_is_not_a_receipt_number(client):
     assert response.status_code == 400
     assert "This is not a receipt number." in body
     assert "Nobody has read it yet" not in body
-    assert follow_up(client, receipt).status_code == 200
+    assert follow_up(client, receipt).status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -187,5 +191,6 @@ def test_receipt_entry_accepts_other_spellings_of_the_same_number(client, spelli
     typed = spelling(receipt)
     assert typed != receipt
     response = follow_up(client, typed)
-    assert response.status_code == 200
-    assert "Nobody has read it yet" in response.get_data(as_text=True)
+    assert response.status_code == 302
+    case_page = client.get(response.headers["Location"])
+    assert "Nobody has read it yet" in case_page.get_data(as_text=True)

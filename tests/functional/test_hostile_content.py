@@ -8,7 +8,8 @@ import pytest
 
 from caseworker.views import content_disposition
 from tests.conftest import sign_in
-from tests.functional.test_slice import CASE_LINK, FILE_LINK, file_complaint
+from tests.functional.test_slice import CASE_LINK, FILE_LINK
+from tests.support.filing import file_complaint
 
 PAYLOAD = '<script>alert(1)</script><img src=x onerror="alert(2)"><a href="javascript:x">y</a>'
 

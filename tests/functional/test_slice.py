@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 
 from tests.conftest import csrf_token, sign_in
+from tests.support.filing import file_complaint
 
 CASE_LINK = re.compile(r'href="(/caseworker/cases/[0-9a-f-]{36})"')
 FILE_LINK = re.compile(r'href="(/caseworker/cases/[0-9a-f-]{36}/files/[0-9a-f-]{36})"')
-RECEIPT = re.compile(r'id="receipt">([0-9 ]+)<')
-
-
-def file_complaint(client, text="They beat him at the gate", files=()):  # type: ignore[no-untyped-def]
-    token = csrf_token(client, "/report")
-    data = {
-        "csrf_token": token,
-        "what_happened": text,
-        "where": "North gate",
-        "when": "March",
-        "company": "Acme Guards",
-        "country": "CD",
-        "attachments": [(io.BytesIO(content), name) for name, content in files],
-    }
-    response = client.post("/report", data=data, content_type="multipart/form-data")
-    assert response.status_code == 200, response.get_data(as_text=True)[:3000]
-    match = RECEIPT.search(response.get_data(as_text=True))
-    assert match, "no receipt on the page"
-    return match.group(1)
 
 
 def test_complaint_reaches_the_caseworker_with_its_attachment(portal, client):
@@ -58,5 +39,7 @@ def test_follow_up_shows_the_stage(portal, client):
     receipt = file_complaint(client)
     token = csrf_token(client, "/follow-up")
     page = client.post("/follow-up", data={"csrf_token": token, "receipt": receipt})
-    assert page.status_code == 200
-    assert "Nobody has read it yet" in page.get_data(as_text=True)
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/follow-up/case")
+    case_page = client.get(page.headers["Location"])
+    assert "Nobody has read it yet" in case_page.get_data(as_text=True)

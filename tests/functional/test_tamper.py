@@ -33,7 +33,7 @@ from tests.functional.helpers import (
     record_of,
     staff_client,
 )
-from tests.functional.test_slice import file_complaint
+from tests.support.filing import file_complaint
 
 CASEWORKER = "cw@example.org"
 FIRST = "Canary-ALPHA the night guard beat Joseph"
@@ -63,9 +63,10 @@ def swap_ciphertexts(portal, first: Record, second: Record) -> None:  # type: ig
         db.commit()
 
 
-def post_report(client, text: str):  # type: ignore[no-untyped-def]
-    token = csrf_token(client, "/report")
-    return client.post("/report", data={"csrf_token": token, "what_happened": text, "country": ""})
+def send_again(client):  # type: ignore[no-untyped-def]
+    """Press "Send" once more on the draft whose sending just failed."""
+    token = csrf_token(client, "/report/check")
+    return client.post("/report/send", data={"csrf_token": token})
 
 
 def attacker_public_key() -> bytes:
@@ -179,7 +180,7 @@ def test_tampered_intake_account_key_makes_the_next_submission_fail(portal, clie
     with pytest.raises(crypto.IntegrityError):
         file_complaint(client, text=SECOND)
     portal.app.config["PROPAGATE_EXCEPTIONS"] = False
-    served = post_report(client, SECOND)
+    served = send_again(client)
     assert served.status_code == 500
     assert 'id="receipt"' not in served.get_data(as_text=True)
 

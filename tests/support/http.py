@@ -50,18 +50,16 @@ class Client:
     def post(
         self,
         path: str,
-        fields: dict[str, str],
+        fields: dict[str, str | list[str]],
         files: list[tuple[str, str, bytes, str]] | None = None,
     ) -> Reply:
         """POST as multipart/form-data; ``files`` holds (field, filename, content, type)."""
         boundary = "----portal-test-" + secrets.token_hex(12)
         parts: list[bytes] = []
-        for name, value in fields.items():
-            parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-                + value.encode("utf-8")
-                + b"\r\n"
-            )
+        for name, values in fields.items():
+            for value in [values] if isinstance(values, str) else values:
+                head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                parts.append(head.encode() + value.encode("utf-8") + b"\r\n")
         for field, filename, content, content_type in files or []:
             parts.append(
                 (

@@ -15,7 +15,8 @@ import pytest
 
 from crypto.files import CIPHER_CHUNK_BYTES
 from tests.conftest import sign_in
-from tests.functional.test_slice import CASE_LINK, FILE_LINK, file_complaint
+from tests.functional.test_slice import CASE_LINK, FILE_LINK
+from tests.support.filing import file_complaint
 
 
 @pytest.fixture

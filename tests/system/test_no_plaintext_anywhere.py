@@ -1,8 +1,9 @@
 """P1 and P5 end to end: what a reporter typed is shown to the caseworker and nowhere else.
 
 A real server process (Werkzeug's, gunicorn and waitress) runs under strace with production
-Argon2id. A unique canary goes into every free-text field, the file name and a 1.2 MiB
-attachment. Afterwards the database, the data dir, the temporary directory, the server's log
+Argon2id. A unique canary goes into every free-text answer of the multi-step filing (the
+identity fields included), the file name, a 1.2 MiB attachment and a message each way.
+Afterwards the database, the data dir, the temporary directory, the server's log
 and every byte the server wrote to a file or pipe are searched for each canary and for the
 receipt, raw and in UTF-16, base64 and hex. Only the network carries them, to the caseworker.
 """
@@ -65,6 +66,45 @@ def _pg_dump(url: str, target: Path) -> Path:
     return target
 
 
+# Every free-text answer of the filing, by step (identity fields included: confidential channel).
+FREE_TEXT = {
+    "who": ("relationship",),
+    "what": ("what_happened", "when_text", "place", "company_other"),
+    "safety": ("fear",),
+    "remedy": ("remedy_words", "elsewhere_outcome"),
+    "contact": ("name", "phone", "email", "other_contact"),
+}
+CHOICES = {
+    "who": {"filer": "for_other", "person_agreed": "yes", "person_name_shared": "caseworkers"},
+    "what": {"topics": ["use_of_force", "detention"], "country": "CD", "company": "other"},
+    "safety": {"danger_now": "yes"},
+    "remedy": {"remedies": ["compensation"], "complained_elsewhere": ["police"]},
+    "contact": {"contact_mode": "confidential", "share_with_company": "no"},
+}
+
+
+def _file_multi_step(
+    reporter: Client, answers: dict[str, str], filename: str, content: bytes
+) -> str:
+    reply = reporter.post("/report", {"csrf_token": reporter.csrf("/report")})
+    assert (reply.status == 200 and "/report/who" in reply.text) or "Who is filing" in reply.text
+    for step, names in FREE_TEXT.items():
+        fields: dict[str, str | list[str]] = {"csrf_token": reporter.csrf(f"/report/{step}")}
+        fields.update(CHOICES[step])
+        fields.update({name: answers[name] for name in names})
+        reply = reporter.post(f"/report/{step}", fields)
+        assert reply.status == 200 and "There is a problem" not in reply.text, reply.text[:3000]
+    reply = reporter.post(
+        "/report/evidence",
+        {"csrf_token": reporter.csrf("/report/evidence"), "action": "continue"},
+        [("attachments", filename, content, "image/jpeg")],
+    )
+    assert reply.status == 200 and "Check your answers" in reply.text, reply.text[:3000]
+    reply = reporter.post("/report/send", {"csrf_token": reporter.csrf("/report/check")})
+    assert reply.status == 200, reply.text[:2000]
+    return re.search(r'id="receipt">([0-9 ]+)<', reply.text).group(1)
+
+
 @pytest.mark.parametrize("server_kind", ["flask", "gunicorn", "waitress"])
 def test_canaries_reach_the_caseworker_and_nothing_else(tmp_path, environment, server_kind):
     env, database_url = environment
@@ -85,26 +125,32 @@ def test_canaries_reach_the_caseworker_and_nothing_else(tmp_path, environment, s
         stdin=PASSWORD + "\n",
     )
 
-    answers = {field: _canary(field) for field in ("what_happened", "where", "when", "company")}
+    names = [name for group in FREE_TEXT.values() for name in group]
+    answers = {name: _canary(name) for name in names}
+    messages = {
+        "reporter_message": _canary("reporter-message"),
+        "staff_message": _canary("staff-message"),
+    }
     filename = f"{_canary('filename')}.jpg"
     content = _attachment([value.encode() for value in answers.values()])
     server = ServerProcess(server_kind, env, log, trace)
     try:
         reporter = Client(server.url)
-        token = reporter.csrf("/report")
-        reply = reporter.post(
-            "/report",
-            {"csrf_token": token, "country": "CD", **answers},
-            [("attachments", filename, content, "image/jpeg")],
-        )
-        assert reply.status == 200, reply.text[:2000]
-        receipt = re.search(r'id="receipt">([0-9 ]+)<', reply.text).group(1)
+        receipt = _file_multi_step(reporter, answers, filename, content)
 
         follower = Client(server.url)
         reply = follower.post(
             "/follow-up", {"csrf_token": follower.csrf("/follow-up"), "receipt": receipt}
         )
         assert "Nobody has read it yet" in reply.text
+        reply = follower.post(
+            "/follow-up/reply",
+            {
+                "csrf_token": follower.csrf("/follow-up/case"),
+                "message": messages["reporter_message"],
+            },
+        )
+        assert messages["reporter_message"] in reply.text
 
         staff = Client(server.url)
         reply = staff.post(
@@ -114,14 +160,20 @@ def test_canaries_reach_the_caseworker_and_nothing_else(tmp_path, environment, s
         assert reply.status == 200 and "/caseworker/cases/" in reply.text
         case_path = re.search(r'href="(/caseworker/cases/[0-9a-f-]{36})"', reply.text).group(1)
         page = staff.get(case_path)
-        for value in [*answers.values(), filename]:
-            assert value in page.text
+        for value in [*answers.values(), filename, messages["reporter_message"]]:
+            assert value in page.text, value
         file_path = re.search(r'href="(/caseworker/cases/[^"]+/files/[^"]+)"', page.text).group(1)
         assert staff.get(file_path).body == content
+        reply = staff.post(
+            f"{case_path}/messages",
+            {"csrf_token": staff.csrf(case_path), "message": messages["staff_message"]},
+        )
+        assert messages["staff_message"] in reply.text
+        assert messages["staff_message"] in follower.get("/follow-up/case").text
     finally:
         server.stop()
 
-    secrets_ = {name: value.encode() for name, value in answers.items()}
+    secrets_ = {name: value.encode() for name, value in {**answers, **messages}.items()}
     secrets_["filename"] = filename.encode()
     secrets_.update({f"content@{i}": content[i : i + 48] for i in (0, 65_536, 700_001)})
     secrets_["receipt"] = receipt.encode()

@@ -1,0 +1,293 @@
+"""The filing, step by step. Each page is a plain form; answers go into the encrypted draft."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+
+import crypto
+
+from .. import drafts, intake
+from ..config import Settings
+from ..cookies import clear_token_cookie, read_token_cookie, set_token_cookie
+from ..db import db_session
+from ..drafts import DraftState
+from ..uploads import EncryptingUpload
+from . import blueprint
+from .steps import STEP_NAMES, STEPS, EmptyForm, next_step, previous_step, step_by_name
+from .summary import summarise
+
+COOKIE = "draft"
+TOTAL_STEPS = len(STEPS) + 1  # "before you start" is step 1
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["portal_settings"]
+    return settings
+
+
+def _step_number(name: str) -> int:
+    return STEP_NAMES.index(name) + 2
+
+
+def _current_draft() -> tuple[bytes, DraftState] | None:
+    token = read_token_cookie(COOKIE)
+    if token is None:
+        return None
+    state = drafts.load(db_session(), current_app.extensions["portal_data_dir"], token)
+    return (token, state) if state is not None else None
+
+
+def _save(token: bytes, state: DraftState, response: Response) -> Response:
+    drafts.save(db_session(), token, state)
+    set_token_cookie(response, COOKIE, token, drafts.DRAFT_MINUTES * 60)
+    return response
+
+
+def _expired() -> tuple[str, int]:
+    return render_template("public/expired.html"), 200
+
+
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(template, total_steps=TOTAL_STEPS, **context), status
+
+
+@blueprint.get("/report")
+def report_start() -> tuple[str, int]:
+    return _page(
+        "public/start.html",
+        form=EmptyForm(),
+        step_number=1,
+        acknowledge_days=_settings().acknowledge_within_days,
+        max_mb=_settings().max_upload_bytes // (1024 * 1024),
+    )
+
+
+@blueprint.post("/report")
+def report_begin() -> Response:
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    existing = _current_draft()
+    token, state = existing if existing else drafts.start(db_session())
+    response = redirect(url_for("public.report_step", step="who"))
+    return _save(token, state, response)
+
+
+@blueprint.route("/report/<step>", methods=["GET", "POST"])
+def report_step(step: str) -> Response | tuple[str, int]:
+    definition = step_by_name(step)
+    if definition is None:
+        abort(404)
+    if step == "evidence":
+        return _evidence()
+    if step == "check":
+        return _check()
+    current = _current_draft()
+    if current is None:
+        return _expired()
+    token, state = current
+    assert definition.form is not None
+    if request.method == "GET":
+        form = definition.form(data=state.answers)
+    else:
+        form = definition.form()
+        if form.validate_on_submit():
+            state.answers.update(
+                {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+            )
+            if step not in state.visited:
+                state.visited.append(step)
+            target = "check" if request.args.get("return") == "check" else next_step(step)
+            response = redirect(url_for("public.report_step", step=target))
+            return _save(token, state, response)
+    status = 400 if form.errors else 200
+    return _page(
+        "public/step.html",
+        status,
+        form=form,
+        step=definition,
+        step_number=_step_number(step),
+        back=previous_step(step),
+    )
+
+
+def _evidence(error: str | None = None, status: int = 200) -> Response | tuple[str, int]:
+    current = _current_draft()
+    if current is None:
+        return _expired()
+    token, state = current
+    settings = _settings()
+    form = EmptyForm()
+    if request.method == "POST" and error is None:
+        if not form.validate_on_submit():
+            abort(400)
+        error = _add_files(state, settings)
+        if error is None:
+            if request.form.get("action") == "continue":
+                if "evidence" not in state.visited:
+                    state.visited.append("evidence")
+                target = url_for("public.report_step", step="check")
+            else:
+                target = url_for("public.report_step", step="evidence")
+            return _save(token, state, redirect(target))
+        status = 400
+    return _page(
+        "public/step_evidence.html",
+        status,
+        form=form,
+        files=state.files,
+        error=error,
+        step=step_by_name("evidence"),
+        step_number=_step_number("evidence"),
+        back=previous_step("evidence"),
+        max_mb=settings.max_upload_bytes // (1024 * 1024),
+        used_bytes=state.total_bytes,
+        max_files=settings.max_files,
+    )
+
+
+def _add_files(state: DraftState, settings: Settings) -> str | None:
+    """Stage the uploads of this request; a message if any limit is passed (nothing added)."""
+    uploads = []
+    for storage in request.files.getlist("attachments"):
+        stream = storage.stream
+        if not isinstance(stream, EncryptingUpload) or (not storage.filename and not stream.size):
+            continue  # an empty file input
+        uploads.append((stream, storage.filename or _("attachment")))
+    if len(state.files) + len(uploads) > settings.max_files:
+        return ngettext(
+            "You can add up to %(num)d file.",
+            "You can add up to %(num)d files.",
+            settings.max_files,
+        )
+    if (
+        state.total_bytes + sum(upload.size for upload, _name in uploads)
+        > settings.max_upload_bytes
+    ):
+        return _(
+            "These files are too large together. You can send up to %(size)d MB in all.",
+            size=settings.max_upload_bytes // (1024 * 1024),
+        )
+    state.files.extend(drafts.stage(upload, name) for upload, name in uploads)
+    return None
+
+
+def evidence_too_large() -> Response | tuple[str, int]:
+    """An upload over the request limit: the evidence page again, with everything else kept."""
+    request.method = "GET"  # show the page; do not try to read the body again
+    message = _(
+        "These files are too large together. You can send up to %(size)d MB in all.",
+        size=_settings().max_upload_bytes // (1024 * 1024),
+    )
+    return _evidence(error=message, status=413)
+
+
+@blueprint.post("/report/evidence/remove")
+def report_remove_file() -> Response | tuple[str, int]:
+    current = _current_draft()
+    if current is None:
+        return _expired()
+    token, state = current
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        file_id = uuid.UUID(request.form.get("file_id", ""))
+    except ValueError:
+        abort(400)
+    drafts.remove_file(current_app.extensions["portal_data_dir"], state, file_id)
+    target = url_for("public.report_step", step="evidence")
+    return _save(token, state, redirect(target))
+
+
+def _check() -> Response | tuple[str, int]:
+    current = _current_draft()
+    if current is None:
+        return _expired()
+    _token, state = current
+    return _page(
+        "public/check.html",
+        form=EmptyForm(),
+        sections=summarise(state.answers),
+        files=state.files,
+        step=step_by_name("check"),
+        step_number=_step_number("check"),
+        back=previous_step("check"),
+        missing_what=not state.answers.get("what_happened"),
+    )
+
+
+@blueprint.post("/report/send")
+def report_send() -> Response | tuple[str, int]:
+    current = _current_draft()
+    if current is None:
+        return _expired()
+    token, state = current
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if not state.answers.get("what_happened"):
+        target = url_for("public.report_step", step="what")
+        return redirect(target)
+    db = db_session()
+    ext = current_app.extensions
+    submission = intake.submission_from_answers(
+        db, state.answers, str(get_locale()), list(state.files)
+    )
+    filed = intake.file_complaint(
+        db, ext["portal_keyring"], ext["portal_settings"], ext["portal_data_dir"], submission
+    )
+    drafts.discard(db, ext["portal_data_dir"], token, None)  # the files now belong to the case
+    response = make_response(_receipt_page(crypto.format_receipt(filed.receipt), filed))
+    clear_token_cookie(response, COOKIE)
+    return response
+
+
+def _receipt_page(
+    receipt: str, filed: intake.Filed | None = None, error: str | None = None
+) -> tuple[str, int]:
+    settings = _settings()
+    return _page(
+        "public/receipt.html",
+        400 if error else 200,
+        receipt=receipt,
+        form=EmptyForm(),
+        error=error,
+        acknowledge_days=settings.acknowledge_within_days,
+        acknowledge_by=filed.acknowledge_by.date() if filed else None,
+    )
+
+
+@blueprint.post("/report/finish")
+def report_finish() -> Response | tuple[str, int]:
+    form = EmptyForm()
+    receipt_text = request.form.get("receipt", "")
+    try:
+        receipt = crypto.format_receipt(crypto.normalize_receipt(receipt_text))
+    except crypto.InvalidReceiptError:
+        abort(400)
+    if not form.validate_on_submit() or request.form.get("written_down") != "yes":
+        return _receipt_page(
+            receipt, error=_("Tick the box to show you have written down your number.")
+        )
+    return _page("public/finished.html")
+
+
+def is_evidence_upload() -> bool:
+    """Whether this request is an upload to the evidence step (its 413 keeps the filing)."""
+    return (
+        request.endpoint == "public.report_step"
+        and (request.view_args or {}).get("step") == "evidence"
+    )

@@ -1,0 +1,194 @@
+"""Following up with the receipt: status, messages, a reply, more evidence, withdrawal."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+import crypto
+
+from .. import drafts, followup
+from ..cookies import clear_token_cookie, read_token_cookie, set_token_cookie
+from ..db import db_session
+from ..stages import REPORTER_WORDING, Stage
+from ..uploads import EncryptingUpload
+from . import blueprint
+from .steps import EmptyForm
+
+COOKIE = "followup"
+
+
+class ReceiptForm(FlaskForm):
+    receipt = StringField(
+        _l("Your receipt number"),
+        description=_l("The 20 digits you were given when you sent your complaint."),
+        validators=[DataRequired(message=_l("Enter your receipt number."))],
+    )
+
+
+class ReplyForm(FlaskForm):
+    message = TextAreaField(
+        _l("Write to us"),
+        description=_l("Write in any language."),
+        validators=[DataRequired(message=_l("Write your message first.")), Length(max=50_000)],
+    )
+
+
+def _ext(name: str):  # type: ignore[no-untyped-def]
+    return current_app.extensions[f"portal_{name}"]
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+@blueprint.route("/follow-up", methods=["GET", "POST"])
+def follow_up() -> Response | tuple[str, int]:
+    form = ReceiptForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            receipt = crypto.normalize_receipt(form.receipt.data or "")
+        except crypto.InvalidReceiptError:
+            # A typo is caught by the check digit, before any key derivation.
+            form.receipt.errors = [
+                _("This is not a receipt number. Check each digit and try again.")
+            ]
+        else:
+            if not (
+                _ext("follow_up_clients").try_spend(_client())
+                and _ext("follow_up_budget").try_spend()
+            ):
+                form.receipt.errors = [_("Too many tries. Wait a minute and try again.")]
+                return render_template("public/follow_up.html", form=form), 429
+            token = followup.open_with_receipt(
+                db_session(), _ext("keyring"), _ext("settings"), receipt
+            )
+            if token is not None:
+                response = redirect(url_for("public.follow_up_case"))
+                set_token_cookie(response, COOKIE, token, None)
+                return response
+            form.receipt.errors = [_("We found no complaint with this receipt number.")]
+    return render_template("public/follow_up.html", form=form), status
+
+
+def _view() -> followup.ReporterView | None:
+    token = read_token_cookie(COOKIE)
+    if token is None:
+        return None
+    try:
+        return followup.resume(db_session(), _ext("settings"), token)
+    except crypto.CryptoError:
+        return None
+
+
+def _ended() -> Response:
+    response = redirect(url_for("public.follow_up", ended=1))
+    clear_token_cookie(response, COOKIE)
+    return response
+
+
+@blueprint.get("/follow-up/case")
+def follow_up_case() -> Response | str:
+    view = _view()
+    if view is None:
+        return _ended()
+    return _case_page(view)
+
+
+def _case_page(
+    view: followup.ReporterView,
+    reply: ReplyForm | None = None,
+    error: str | None = None,
+    status: int = 200,
+):  # type: ignore[no-untyped-def]
+    settings = _ext("settings")
+    return render_template(
+        "public/case.html",
+        case=view.case,
+        stage_text=REPORTER_WORDING[Stage(view.case.stage)],
+        closed=view.case.stage == Stage.CLOSED.value,
+        messages=followup.conversation(db_session(), view),
+        reply=reply or ReplyForm(),
+        form=EmptyForm(),
+        error=error,
+        max_mb=settings.max_upload_bytes // (1024 * 1024),
+    ), status
+
+
+@blueprint.post("/follow-up/reply")
+def follow_up_reply() -> Response | tuple[str, int]:
+    view = _view()
+    if view is None:
+        return _ended()
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _case_page(view, reply=form, status=400)
+    followup.reply(db_session(), _ext("keyring"), view, form.message.data or "")
+    return redirect(url_for("public.follow_up_case", sent=1))
+
+
+@blueprint.post("/follow-up/evidence")
+def follow_up_evidence() -> Response | tuple[str, int]:
+    view = _view()
+    if view is None:
+        return _ended()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    settings = _ext("settings")
+    staged = []
+    for storage in request.files.getlist("attachments"):
+        stream = storage.stream
+        if isinstance(stream, EncryptingUpload) and (storage.filename or stream.size):
+            staged.append((stream, storage.filename or _("attachment")))
+    if not staged:
+        return _case_page(view, error=_("Choose a file first."), status=400)
+    if (
+        len(staged) > settings.max_files
+        or sum(s.size for s, _n in staged) > settings.max_upload_bytes
+    ):
+        message = _(
+            "These files are too large together. You can send up to %(size)d MB in all.",
+            size=settings.max_upload_bytes // (1024 * 1024),
+        )
+        return _case_page(view, error=message, status=400)
+    files = [drafts.stage(stream, name) for stream, name in staged]
+    followup.add_evidence(db_session(), _ext("keyring"), _ext("data_dir"), view, files)
+    return redirect(url_for("public.follow_up_case", added=len(files)))
+
+
+@blueprint.route("/follow-up/withdraw", methods=["GET", "POST"])
+def follow_up_withdraw() -> Response | tuple[str, int] | str:
+    view = _view()
+    if view is None:
+        return _ended()
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        followup.withdraw(db_session(), view)
+        return redirect(url_for("public.follow_up_case", withdrawn=1))
+    return render_template("public/withdraw.html", form=form)
+
+
+@blueprint.post("/follow-up/leave")
+def follow_up_leave() -> Response:
+    view = _view()
+    if EmptyForm().validate_on_submit() and view is not None:
+        followup.leave(db_session(), view.session_id)
+    response = make_response(redirect(url_for("public.home")))
+    clear_token_cookie(response, COOKIE)
+    return response
