@@ -28,7 +28,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 
 catalogs: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d translations -f -q 2>/dev/null || true
+	$(BIN)/pybabel compile -d translations --statistics
 
 ## Set up the data dir and database, add the demo caseworker and cases, and serve.
 run: install catalogs
@@ -75,8 +75,8 @@ test: $(VENV)/.installed-test system-test-deps catalogs lint
 
 ## Update the template catalog from the code, then every language catalog from it.
 messages: $(VENV)/.installed-test
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project grievance-portal -o translations/messages.pot .
-	@for dir in translations/*/; do [ -d "$$dir/LC_MESSAGES" ] && $(BIN)/pybabel update -i translations/messages.pot -d translations -l $$(basename $$dir) --no-fuzzy-matching || true; done
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --no-wrap --project grievance-portal -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --no-wrap --ignore-obsolete
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -35,7 +36,8 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 def create_app(config: Settings | None = None) -> Flask:
     """Build the portal from ``config`` (or from ``PORTAL_*`` environment variables)."""
     settings = config or Settings.from_env()
-    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    # No plain /static route: static files are served only under their content-hashed names.
+    app = Flask(__name__, static_folder=None)
     app.request_class = PortalRequest
     data_dir = DataDir(settings.data_dir)
     data_dir.prepare()
@@ -51,6 +53,9 @@ def create_app(config: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=https,
         WTF_CSRF_TIME_LIMIT=6 * 3600,
+        # The form cookie expires a few hours after it is first set, never refreshed.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=6),
+        SESSION_REFRESH_EACH_REQUEST=False,
         # We send no Referer (Referrer-Policy: no-referrer); SameSite=Strict does that job.
         WTF_CSRF_SSL_STRICT=False,
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
@@ -74,6 +79,14 @@ def create_app(config: Settings | None = None) -> Flask:
     CSRFProtect(app)
     configure_logging()
     install_security_headers(app, settings)
+
+    @app.after_request
+    def _expiring_form_cookie(response: Response) -> Response:
+        # Only when the session is being written anyway (a CSRF token was just made).
+        if session.modified and not session.permanent:
+            session.permanent = True
+        return response
+
     app.teardown_appcontext(close_db_session)
     app.teardown_request(discard_unclaimed_uploads)
     sweep_incoming(data_dir.incoming)
@@ -86,7 +99,7 @@ def create_app(config: Settings | None = None) -> Flask:
             "direction": text_direction(locale),
             "languages": [(code, LANGUAGE_NAMES[code]) for code in settings.languages],
             "quick_exit_url": settings.quick_exit_url,
-            "site_title": settings.site_title,
+            "site_title": settings.site_title or _("Feedback"),
             "show_date": show_date,
             "stage_label": lambda value: STAFF_LABELS.get(Stage(value), value),
             "language_url": language_url,
@@ -123,6 +136,10 @@ def _register_error_pages(app: Flask) -> None:
 
         if is_evidence_upload():
             return evidence_too_large()
+        if request.endpoint == "public.follow_up_evidence":
+            from .public.following import evidence_too_large as follow_up_too_large
+
+            return follow_up_too_large()
         return _http_error(error)
 
     @app.errorhandler(HTTPException)

@@ -8,11 +8,12 @@ from pathlib import Path
 from flask import Flask, Response, abort, send_from_directory, url_for
 
 YEAR = 365 * 24 * 3600
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def install_assets(app: Flask) -> None:
     """Serve ``/assets/<stem>.<hash><suffix>`` and offer ``static_url(name)`` to templates."""
-    folder = Path(app.static_folder or "")
+    folder = STATIC
     hashed: dict[str, str] = {}
     for path in sorted(folder.iterdir()):
         if path.is_file():

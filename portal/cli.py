@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 import crypto
 
 from . import demo_data, intake, migrate
+from .catalogs import compile_catalogs
 from .config import Settings
 from .datadir import DataDir
 from .db import Database
@@ -54,6 +55,9 @@ def register_commands(app: Flask) -> None:
 def setup_command(recovery_file: Path | None) -> None:
     """Create or upgrade the database and the data dir; on first run, make the recovery key."""
     settings, database, keyring, _data_dir = _parts()
+    compiled = compile_catalogs()
+    if compiled:
+        click.echo(f"Compiled translations: {', '.join(compiled)}.")
     migrate.upgrade(database.engine)
     click.echo(f"Database schema is at revision {migrate.current_revision(database.engine)}.")
     with Session(database.engine) as db:

@@ -24,7 +24,7 @@ class Settings:
 
     data_dir: Path
     database_url: str
-    languages: tuple[str, ...] = ("en",)
+    languages: tuple[str, ...] = SUPPORTED_LANGUAGES
     default_language: str = "en"
     max_request_bytes: int = 55 * MIB
     max_upload_bytes: int = 50 * MIB
@@ -48,7 +48,7 @@ class Settings:
     follow_up_per_client: int = 5  # receipt tries a minute from one client
     behind_https: bool = False
     quick_exit_url: str = "https://www.wikipedia.org/"
-    site_title: str = "Feedback"
+    site_title: str = ""  # empty: a neutral "Feedback", in the reader's language
     testing: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 

@@ -21,7 +21,7 @@ import crypto
 from .config import Settings
 from .datadir import DataDir
 from .drafts import StagedFile
-from .intake import day_start, store_files
+from .intake import store_files
 from .keyring import Keyring
 from .models import (
     AuditEvent,
@@ -33,6 +33,7 @@ from .models import (
     Record,
     RecordKind,
     ReporterSession,
+    day_start,
     today,
     utcnow,
 )
@@ -40,6 +41,10 @@ from .stages import Stage
 from .vault import installation, open_record, seal
 
 SESSION_KIND = "reporter"
+
+
+class CaseClosed(Exception):  # noqa: N818 - reads as the state that refuses the action
+    """A closed case takes no more messages, evidence or withdrawal from the reporter."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ def open_with_receipt(
         crypto.WrapPurpose.RECEIPT,
         compartment.public_key,
     )
+    sweep_lapsed(db)
     token = crypto.new_session_token()
     expires_at = utcnow() + timedelta(minutes=settings.reporter_idle_minutes)
     db.add(
@@ -141,6 +147,12 @@ def resume(db: Session, settings: Settings, token: bytes) -> ReporterView | None
     return ReporterView(case=case, compartment=compartment, key=key, session_id=row.id)
 
 
+def sweep_lapsed(db: Session) -> int:
+    """Delete follow-up sessions past their time: their rows would say when reporters came."""
+    result = db.execute(delete(ReporterSession).where(ReporterSession.expires_at <= utcnow()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def leave(db: Session, session_id: bytes) -> None:
     db.execute(delete(ReporterSession).where(ReporterSession.id == session_id))
     db.commit()
@@ -167,8 +179,18 @@ def conversation(db: Session, view: ReporterView) -> list[Message]:
     ]
 
 
+def is_closed(case: Case) -> bool:
+    return case.stage == Stage.CLOSED.value
+
+
+def _require_open(view: ReporterView) -> None:
+    if is_closed(view.case):
+        raise CaseClosed(str(view.case.id))
+
+
 def reply(db: Session, keyring: Keyring, view: ReporterView, text: str) -> None:
     """The reporter writes to the caseworkers."""
+    _require_open(view)
     seal(
         db,
         keyring,
@@ -188,6 +210,7 @@ def add_evidence(
     db: Session, keyring: Keyring, data_dir: DataDir, view: ReporterView, files: list[StagedFile]
 ) -> None:
     """More files for the case, stored as the first ones were."""
+    _require_open(view)
     moved: list[Path] = []
     try:
         store_files(
@@ -208,6 +231,7 @@ def add_evidence(
 
 def withdraw(db: Session, view: ReporterView) -> None:
     """The reporter withdraws: the case is closed with that outcome."""
+    _require_open(view)
     case = db.get(Case, view.case.id)
     assert case is not None
     case.stage = Stage.CLOSED.value

@@ -8,11 +8,12 @@ so every case is made the same way. Which answers stay readable is decided here 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from .models import (
     ReceiptLock,
     RecordKind,
     StoredFile,
+    day_start,
     today,
 )
 from .topics import RATHER_NOT_SAY, TOPICS
@@ -277,6 +279,9 @@ def store_files(
         destination.parent.mkdir(mode=0o700, exist_ok=True)
         staged.path(data_dir).rename(destination)
         moved.append(destination)
+        # The file's own times would say to the second when the reporter sent it.
+        midnight = day_start().replace(tzinfo=UTC).timestamp()
+        os.utime(destination, (midnight, midnight))
         db.add(
             StoredFile(
                 id=staged.file_id,
@@ -289,8 +294,3 @@ def store_files(
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
-
-
-def day_start() -> datetime:
-    """Public-side events are recorded at day precision, never to the second."""
-    return datetime.combine(today(), time())

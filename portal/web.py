@@ -41,7 +41,7 @@ def install_security_headers(app: Flask, settings: Settings) -> None:
         )
         if settings.behind_https or request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-        if request.endpoint not in ("static", "asset"):
+        if request.endpoint != "asset":
             # Pages may show case data, and none should linger in a shared browser.
             headers["Cache-Control"] = "no-store, max-age=0"
             headers["Pragma"] = "no-cache"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from werkzeug.serving import make_server
 
 from crypto import Argon2Params
 from portal import Settings, create_app, migrate
+from portal.catalogs import compile_catalogs
 from portal.models import Account, Role
 from portal.setup import initialise
 from portal.staff import create_account
@@ -27,6 +29,12 @@ from tests.support.server import free_port
 # Cheap Argon2id for tests; production strength is tested on its own.
 TEST_ARGON2 = Argon2Params(memory_kib=1024, time_cost=1)
 PASSWORD = "correct horse battery staple 42"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Compile the catalogs once, before any worker starts, so every language is really shown.
+    if not hasattr(config, "workerinput"):
+        compile_catalogs()
 
 
 def pytest_report_header() -> str:
@@ -156,13 +164,22 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The test app served on loopback by Werkzeug in a thread."""
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on loopback with Werkzeug in a thread; yields its base URL."""
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test app served on loopback."""
+    with serving(app) as url:
+        yield url

@@ -82,9 +82,7 @@ def upgrade() -> None:
         )
 
     with op.batch_alter_table("records", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("sequence", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch_op.add_column(sa.Column("sequence", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("records", schema=None) as batch_op:
         batch_op.alter_column("sequence", server_default=None)
 

@@ -2,7 +2,7 @@
 
 from .account import Account, Role
 from .audit import AuditEvent
-from .base import Base, today, utcnow
+from .base import Base, day_start, today, utcnow
 from .case import Case, CaseTopic, Channel, ComplaintKind, Consent, Filer, Outcome
 from .company import Company
 from .compartment import Compartment, CompartmentKind, Grant, GrantHolder, ReceiptLock
@@ -37,6 +37,7 @@ __all__ = [
     "Role",
     "StaffSession",
     "StoredFile",
+    "day_start",
     "today",
     "utcnow",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -30,3 +30,8 @@ def utcnow() -> datetime:
 def today() -> date:
     """Today's date in UTC: reporter-side events are stored at day precision only."""
     return datetime.now(UTC).date()
+
+
+def day_start() -> datetime:
+    """Midnight of today (UTC): a timestamp that says the day and nothing more."""
+    return datetime.combine(today(), time())

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import Base, day_start
 
 
 class CompartmentKind(StrEnum):
@@ -47,7 +47,7 @@ class Compartment(Base):
     kind: Mapped[str] = mapped_column(String(16))
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     public_key_mac: Mapped[bytes] = mapped_column(LargeBinary(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=day_start)
     retired_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
@@ -73,7 +73,7 @@ class Grant(Base):
     )
     wrap: Mapped[bytes] = mapped_column(LargeBinary)
     mac: Mapped[bytes] = mapped_column(LargeBinary(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=day_start)
 
 
 class ReceiptLock(Base):

@@ -95,6 +95,11 @@ def _view() -> followup.ReporterView | None:
         return None
 
 
+def _closed() -> Response:
+    """A closed case takes nothing more: back to its page, which says it is closed."""
+    return redirect(url_for("public.follow_up_case"), code=303)
+
+
 def _ended() -> Response:
     response = redirect(url_for("public.follow_up", ended=1))
     clear_token_cookie(response, COOKIE)
@@ -134,6 +139,8 @@ def follow_up_reply() -> Response | tuple[str, int]:
     view = _view()
     if view is None:
         return _ended()
+    if followup.is_closed(view.case):
+        return _closed()
     form = ReplyForm()
     if not form.validate_on_submit():
         return _case_page(view, reply=form, status=400)
@@ -146,6 +153,8 @@ def follow_up_evidence() -> Response | tuple[str, int]:
     view = _view()
     if view is None:
         return _ended()
+    if followup.is_closed(view.case):
+        return _closed()
     if not EmptyForm().validate_on_submit():
         abort(400)
     settings = _ext("settings")
@@ -175,6 +184,8 @@ def follow_up_withdraw() -> Response | tuple[str, int] | str:
     view = _view()
     if view is None:
         return _ended()
+    if followup.is_closed(view.case):
+        return _closed()
     form = EmptyForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -192,3 +203,17 @@ def follow_up_leave() -> Response:
     response = make_response(redirect(url_for("public.home")))
     clear_token_cookie(response, COOKIE)
     return response
+
+
+def evidence_too_large() -> Response | tuple[str, int]:
+    """More evidence than the request limit: the case page again, with a message."""
+    request.method = "GET"  # do not read the body again
+    view = _view()
+    if view is None:
+        return _ended()
+    settings = _ext("settings")
+    message = _(
+        "These files are too large together. You can send up to %(size)d MB in all.",
+        size=settings.max_upload_bytes // (1024 * 1024),
+    )
+    return _case_page(view, error=message, status=413)

@@ -118,7 +118,6 @@ class WhatForm(StepForm):
     )
     topics = CheckboxesField(
         _l("What kind of harm or wrong was it?"),
-        validators=[Optional()],
         description=_l("Choose all that fit. We use this, without names, for our public figures."),
         choices=list(TOPICS.items()),
     )

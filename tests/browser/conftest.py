@@ -19,6 +19,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+SCREENSHOTS = Path(os.environ.get("PORTAL_SCREENSHOT_DIR", "/tmp/portal-screenshots"))
 
 
 def _browser_required() -> bool:
@@ -26,7 +27,7 @@ def _browser_required() -> bool:
 
 
 @pytest.fixture(scope="session")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def chromium() -> Iterator[object]:
     if not CHROMIUM.exists():
         message = "Debian's chromium is not installed (apt-get install chromium)"
         if _browser_required():
@@ -42,10 +43,53 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         browser.close()
 
 
+class Visit:
+    """A browser context that records every request, so a test can prove none left the host."""
+
+    def __init__(self, chromium, base: str, *, javascript: bool, **options) -> None:  # type: ignore[no-untyped-def]
+        self.base = base
+        self.context = chromium.new_context(
+            java_script_enabled=javascript, accept_downloads=True, **options
+        )
+        self.requests: list[str] = []
+        self.context.on("request", lambda request: self.requests.append(request.url))
+        # The quick exit goes to a neutral outside site: answer it here, never on the network.
+        self.context.route(
+            lambda url: not url.startswith(base),
+            lambda route: route.fulfill(status=200, body="<title>neutral</title>elsewhere"),
+        )
+        self.page = self.context.new_page()
+
+    def foreign_requests(self) -> list[str]:
+        return [url for url in self.requests if not url.startswith(self.base)]
+
+    def close(self) -> None:
+        self.context.close()
+
+
 @pytest.fixture
-def no_js_page(chromium):  # type: ignore[no-untyped-def]
-    """A page in a fresh context with JavaScript switched off."""
-    context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
-    page = context.new_page()
-    yield page
-    context.close()
+def no_js(chromium, live_server):  # type: ignore[no-untyped-def]
+    visit = Visit(chromium, live_server, javascript=False)
+    yield visit
+    visit.close()
+
+
+@pytest.fixture
+def with_js(chromium, live_server):  # type: ignore[no-untyped-def]
+    visit = Visit(chromium, live_server, javascript=True, bypass_csp=False)
+    yield visit
+    visit.close()
+
+
+@pytest.fixture
+def no_js_page(no_js):  # type: ignore[no-untyped-def]
+    return no_js.page
+
+
+def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """Keep a picture of the page for the test's output (and for a person to look at)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path

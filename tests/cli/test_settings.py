@@ -35,7 +35,7 @@ def test_an_empty_environment_means_production_settings() -> None:
 
     assert settings.argon2 == PRODUCTION
     assert settings.testing is False
-    assert settings.languages == ("en",)
+    assert settings.languages == ("en", "fr", "es", "ar", "sw", "pt")
 
 
 def test_the_data_dir_comes_from_the_environment(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_an_argon2_cost_above_production_is_taken() -> None:
     [
         {"PORTAL_LANGUAGES": "en,xx"},
         {"PORTAL_LANGUAGES": "klingon"},
-        {"PORTAL_DEFAULT_LANGUAGE": "fr"},  # supported, but not among the enabled ones
+        {"PORTAL_LANGUAGES": "en,ar", "PORTAL_DEFAULT_LANGUAGE": "fr"},  # not enabled
     ],
 )
 def test_an_unknown_language_is_refused(variables: dict[str, str]) -> None:

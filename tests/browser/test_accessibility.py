@@ -1,0 +1,66 @@
+"""WCAG 2.2 AA with axe-core on every public page in every language, at 320 CSS pixels wide.
+
+axe runs in a JavaScript-enabled context (it is a script); the pages themselves need none.
+A page that scrolls sideways at 320 pixels fails the reflow criterion (and 200% zoom).
+"""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from portal.config import SUPPORTED_LANGUAGES
+from tests.browser.conftest import Visit
+from tests.browser.walk import file_through_the_browser
+
+pytestmark = pytest.mark.browser
+AXE = Axe()
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def audit(page, name: str, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    page.evaluate("window.scrollTo(0, 0)")  # as loaded: nothing under the sticky quick exit
+    results = AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    for violation in results.response["violations"]:
+        targets = [node["target"] for node in violation["nodes"]][:3]
+        problems.append(f"{name}: {violation['id']} ({violation['impact']}) {targets}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > 320:
+        problems.append(f"{name}: scrolls sideways at 320px (content is {width}px wide)")
+
+
+@pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
+def test_every_public_page_passes_axe_and_reflows(portal, chromium, live_server, lang):
+    visit = Visit(
+        chromium,
+        live_server,
+        javascript=True,
+        bypass_csp=True,
+        viewport={"width": 320, "height": 800},
+    )
+    page = visit.page
+    problems: list[str] = []
+    receipt = file_through_the_browser(
+        page, live_server, lang, on_page=lambda p, name: audit(p, name, problems)
+    )
+    page.check("#written_down")
+    page.locator("form[action*='/report/finish'] button").click()
+    audit(page, "finished", problems)
+    for path in ("/staying-safe", "/follow-up", "/no-such-page"):
+        page.goto(f"{live_server}{path}?lang={lang}")
+        audit(page, path, problems)
+    page.goto(f"{live_server}/follow-up?lang={lang}")
+    page.locator("main form button[type=submit]").click()  # empty: the error state
+    audit(page, "follow-up error", problems)
+    page.fill("input[name=receipt]", receipt)
+    page.locator("main form button[type=submit]").click()
+    audit(page, "follow-up case", problems)
+    page.goto(f"{live_server}/follow-up/withdraw?lang={lang}")
+    audit(page, "withdraw", problems)
+    page.goto(f"{live_server}/report?lang={lang}")
+    page.locator("main form button[type=submit]").click()
+    page.locator("main form button[type=submit]").click()
+    page.locator("main form button[type=submit]").last.click()  # "what" left empty
+    audit(page, "what (error)", problems)
+    visit.close()
+    assert not problems, "\n".join(problems)
