@@ -42,11 +42,14 @@ run: install catalogs
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT) --no-reload
 
-## Tools the tests drive for real: Debian's Chromium, strace, PostgreSQL (installed when root).
-system-test-deps:
+## Tools the tests drive for real: Debian's Chromium, strace, PostgreSQL, w3m, Java for the
+## offline HTML checker (installed when root), and the checker itself from the npm registry.
+system-test-deps: tests/tools/node_modules/vnu-jar
 	@missing=""; \
 	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	  command -v strace >/dev/null || missing="$$missing strace"; \
+	  command -v w3m >/dev/null || missing="$$missing w3m"; \
+	  command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ]; then \
@@ -54,6 +57,10 @@ system-test-deps:
 	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	    else echo "Missing (install as root):$$missing"; fi; \
 	  fi
+
+tests/tools/node_modules/vnu-jar: tests/tools/package.json tests/tools/package-lock.json
+	npm --prefix tests/tools ci --no-audit --no-fund --silent
+	touch $@
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -8,7 +8,8 @@ from pathlib import Path
 from flask import Flask, Response, render_template, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -107,6 +108,7 @@ def create_app(config: Settings | None = None) -> Flask:
         }
 
     install_assets(app)
+    app.jinja_env.globals["csrf_field"] = csrf_field
     app.jinja_env.filters["filesize"] = show_size
     _register_error_pages(app)
 
@@ -119,6 +121,11 @@ def create_app(config: Settings | None = None) -> Flask:
     app.register_blueprint(caseworker_blueprint)
     register_commands(app)
     return app
+
+
+def csrf_field() -> Markup:
+    """The hidden CSRF input, without an id (a page may hold several forms)."""
+    return Markup('<input name="csrf_token" type="hidden" value="{}">').format(generate_csrf())
 
 
 def _register_error_pages(app: Flask) -> None:
