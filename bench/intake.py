@@ -1,9 +1,13 @@
-"""Public-side figures against a real server process on loopback (SQLite, production Argon2id).
+"""Public-side budgets, measured against real server processes on loopback (SQLite).
 
-- page weight: each public page plus its stylesheet, gzip-compressed;
-- submission latency: median and slowest of ten filings of a complaint (with a 1 MB attachment);
-- upload memory: the server's peak resident memory after streaming a 10 MiB and an 80 MiB
-  attachment (constant memory means the second barely differs from the first).
+- page weight: every public page in every language, HTML plus its stylesheet and script,
+  gzip-compressed (budget: 14 KB each);
+- render time: server time to render each public page, median (budget: 20 ms), measured
+  in-process so the network is not counted;
+- submission: a complaint without attachments, production Argon2id included, median of
+  20 filings (budget: 0.4 s);
+- upload memory: the server's peak resident memory before and after streaming a 200 MB
+  attachment into the evidence step (budget: growth under 32 MB).
 """
 
 from __future__ import annotations
@@ -21,8 +25,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.support.filing import DEFAULT_ANSWERS
+from tests.support.http import Client
+
 ROOT = Path(__file__).resolve().parent.parent
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+LANGUAGES = ("en", "fr", "es", "ar", "sw", "pt")
+STEPS = ("who", "what", "safety", "remedy", "contact")
+ASSET = re.compile(r'(?:href|src)="(/assets/[^"]+)"')
+MB = 1000 * 1000
 
 
 def _free_port() -> int:
@@ -33,12 +43,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    env = {**os.environ, "PORTAL_DATA_DIR": str(data_dir)}
-    env.pop("PORTAL_DATABASE_URL", None)
+def _start(data_dir: Path, **env_extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(PORTAL_DATA_DIR=str(data_dir), **env_extra)
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run(
-        [*flask, "setup", "--recovery-file", str(data_dir.parent / "recovery.txt")],
+        [*flask, "setup", "--recovery-file", str(data_dir.parent / f"{data_dir.name}.rk")],
         cwd=ROOT,
         env=env,
         check=True,
@@ -52,96 +62,170 @@ def _start(data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(150):
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
-            return server, port
+            urllib.request.urlopen(base + "/", timeout=1).close()
+            return server, base
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("server did not start")
 
 
-def _peak_rss_kib(pid: int) -> int:
+def _memory_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
 
 
-def _form_session(port: int) -> tuple[str, str]:
-    """A CSRF token and the cookie it belongs to."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/report") as response:
-        cookie = response.headers["Set-Cookie"].split(";", 1)[0]
-        token = CSRF.search(response.read().decode()).group(1)
-    return token, cookie
+def _fill_steps(client: Client, lang: str, visit: dict[str, str] | None = None) -> None:
+    query = f"?lang={lang}"
+    client.post(f"/report{query}", {"csrf_token": client.csrf(f"/report{query}")})
+    for step in STEPS:
+        if visit is not None:
+            visit[f"/report/{step}"] = client.get(f"/report/{step}{query}").text
+        fields: dict[str, str | list[str]] = {"csrf_token": client.csrf(f"/report/{step}{query}")}
+        fields.update(
+            {k: v if isinstance(v, list) else str(v) for k, v in DEFAULT_ANSWERS[step].items()}
+        )
+        client.post(f"/report/{step}{query}", fields)
 
 
-def _file(port: int, size: int, chunk: int = 1024 * 1024) -> float:
-    """File a complaint streaming a ``size``-byte attachment; returns seconds taken."""
-    token, cookie = _form_session(port)
+def page_weight(base: str) -> int:
+    print("Page weight, gzip -6, page + stylesheet + script (budget 14 KB):")
+    worst = 0
+    for lang in LANGUAGES:
+        client = Client(base)
+        pages = {
+            p: client.get(f"{p}?lang={lang}").text
+            for p in ("/", "/staying-safe", "/follow-up", "/report")
+        }
+        _fill_steps(client, lang, pages)
+        pages["/report/evidence"] = client.get(f"/report/evidence?lang={lang}").text
+        pages["/report/check"] = client.get(f"/report/check?lang={lang}").text
+        sizes = {}
+        for path, html in pages.items():
+            assets = sum(
+                len(gzip.compress(client.get(a).body, 6)) for a in set(ASSET.findall(html))
+            )
+            sizes[path] = len(gzip.compress(html.encode(), 6)) + assets
+        largest = max(sizes, key=sizes.__getitem__)
+        worst = max(worst, sizes[largest])
+        print(
+            f"  {lang}: largest {largest} {sizes[largest] / 1000:.1f} KB; "
+            f"home {sizes['/'] / 1000:.1f} KB"
+        )
+    return worst
+
+
+def render_time() -> None:
+    """Server time per public page, in-process (no network), median of 50 renders."""
+    from crypto import PRODUCTION
+    from portal import Settings, create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            data_dir=Path(tmp), database_url=f"sqlite:///{tmp}/bench.sqlite3", argon2=PRODUCTION
+        )
+        app = create_app(settings)
+        from portal import migrate
+
+        migrate.upgrade(app.extensions["portal_db"].engine)
+        client = app.test_client()
+        print("Server time to render a public page, median of 50 (budget 20 ms):")
+        for path in ("/?lang=ar", "/report?lang=sw", "/follow-up?lang=fr", "/staying-safe?lang=pt"):
+            samples = []
+            for _ in range(50):
+                start = time.perf_counter()
+                response = client.get(path)
+                samples.append(time.perf_counter() - start)
+                assert response.status_code == 200
+            print(f"  {path:<24} {statistics.median(samples) * 1000:6.1f} ms")
+
+
+def submission_latency(base: str, runs: int = 20) -> None:
+    samples = []
+    for _ in range(runs):
+        client = Client(base)
+        _fill_steps(client, "en")
+        token = client.csrf("/report/check")
+        start = time.perf_counter()
+        reply = client.post("/report/send", {"csrf_token": token})
+        samples.append(time.perf_counter() - start)
+        assert 'id="receipt"' in reply.text
+    samples.sort()
+    print(f"Submission without attachments, Argon2id included, {runs} filings (budget 0.4 s):")
+    print(f"  median {statistics.median(samples):.3f} s, slowest {samples[-1]:.3f} s")
+
+
+def _stream_upload(base: str, client: Client, size: int) -> None:
+    token = client.csrf("/report/evidence")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies)
     boundary = "bench" + secrets.token_hex(8)
     head = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="what_happened"\r\n\r\n'
-        "Benchmark complaint text.\r\n"
-        f'--{boundary}\r\nContent-Disposition: form-data; name="country"\r\n\r\n\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="action"\r\n\r\nadd\r\n'
         f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; '
-        'filename="evidence.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        'filename="recording.wav"\r\nContent-Type: audio/wav\r\n\r\n'
     ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    start = time.perf_counter()
-    connection.putrequest("POST", "/report")
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=600)
+    connection.putrequest("POST", "/report/evidence")
     connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
     connection.putheader("Content-Length", str(len(head) + size + len(tail)))
     connection.putheader("Cookie", cookie)
     connection.endheaders()
     connection.send(head)
-    block = os.urandom(chunk)
+    block = os.urandom(1024 * 1024)
     sent = 0
     while sent < size:
-        piece = block[: min(chunk, size - sent)]
+        piece = block[: min(len(block), size - sent)]
         connection.send(piece)
         sent += len(piece)
     connection.send(tail)
     response = connection.getresponse()
-    body = response.read().decode()
-    elapsed = time.perf_counter() - start
+    response.read()
     connection.close()
-    if response.status != 200 or 'id="receipt"' not in body:
-        raise RuntimeError(f"filing failed: {response.status}")
-    return elapsed
+    if response.status not in (302, 303):
+        raise RuntimeError(f"upload refused: {response.status}")
+
+
+def upload_memory(tmp: Path) -> None:
+    server, base = _start(tmp / "upload", PORTAL_MAX_UPLOAD_MB="250", PORTAL_MAX_REQUEST_MB="260")
+    try:
+        warm = Client(base)
+        _fill_steps(warm, "en")
+        warm.post("/report/send", {"csrf_token": warm.csrf("/report/check")})  # Argon2id's peak
+        client = Client(base)
+        _fill_steps(client, "en")
+        before = _memory_kib(server.pid, "VmHWM")
+        start = time.perf_counter()
+        _stream_upload(base, client, 200 * MB)
+        elapsed = time.perf_counter() - start
+        after = _memory_kib(server.pid, "VmHWM")
+        print("Streaming a 200 MB attachment into the evidence step (budget: growth < 32 MB):")
+        print(
+            f"  peak resident memory {before / 1024:.1f} MiB before, {after / 1024:.1f} MiB "
+            f"after: growth {(after - before) / 1024:.1f} MiB ({elapsed:.1f} s)"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        server, port = _start(Path(tmp) / "data")
+        server, base = _start(Path(tmp) / "data")
         try:
-            print("Page weight (gzip -6, page + stylesheet):")
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/portal.css") as r:
-                css = len(gzip.compress(r.read(), 6))
-            for path in ("/", "/report", "/follow-up"):
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as r:
-                    page = len(gzip.compress(r.read(), 6))
-                print(f"  {path:<12} {page:>6} B page + {css} B css = {page + css:>6} B")
-
-            samples = [_file(port, 1_000_000) for _ in range(10)]
-            samples.sort()
-            print("Submission latency, 1 MB attachment, 10 filings one after another:")
-            print(f"  median {statistics.median(samples):.3f} s, slowest {samples[-1]:.3f} s")
-
-            print("Server peak resident memory while streaming one large attachment:")
-            before = _peak_rss_kib(server.pid)
-            for size_mib in (10, 80):
-                _file(port, size_mib * 1024 * 1024)
-                peak = _peak_rss_kib(server.pid)
-                print(
-                    f"  after {size_mib:>3} MiB: peak {peak / 1024:.1f} MiB "
-                    f"(started at {before / 1024:.1f} MiB)"
-                )
+            page_weight(base)
+            submission_latency(base)
         finally:
             server.terminate()
             server.wait(timeout=30)
+        render_time()
+        upload_memory(Path(tmp))
 
 
 if __name__ == "__main__":
