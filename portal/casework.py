@@ -19,6 +19,7 @@ import crypto
 from .access import active_compartment, case_for
 from .datadir import DataDir
 from .keyring import Keyring
+from .messages import Message, thread, write
 from .models import (
     AuditEvent,
     AuthorRole,
@@ -31,7 +32,7 @@ from .models import (
     StoredFile,
 )
 from .staff import SignedIn
-from .vault import open_record, seal, unlock_compartment
+from .vault import open_record, unlock_compartment
 
 
 @dataclass(frozen=True)
@@ -44,19 +45,12 @@ class AttachmentInfo:
 
 
 @dataclass(frozen=True)
-class ThreadMessage:
-    from_reporter: bool
-    sent_on: date
-    text: str
-
-
-@dataclass(frozen=True)
 class CaseView:
     case: Case
     answers: dict[str, Any]
     identity: dict[str, Any] | None
     attachments: list[AttachmentInfo]
-    messages: list[ThreadMessage]
+    messages: list[Message]
     topics: list[str]
     company: str | None
 
@@ -116,14 +110,7 @@ def open_case(db: Session, keyring: Keyring, who: SignedIn, case_id: uuid.UUID) 
             select(StoredFile).where(StoredFile.case_id == case.id).order_by(StoredFile.created_on)
         )
     ]
-    messages = [
-        ThreadMessage(
-            from_reporter=record.author_role == AuthorRole.REPORTER.value,
-            sent_on=record.created_on,
-            text=str(json.loads(open_record(key, record))["text"]),
-        )
-        for record in _records(db, case, RecordKind.MESSAGE)
-    ]
+    conversation = thread(db, active_compartment(db, case.id, CompartmentKind.CASE), key)
     topics = list(db.scalars(select(CaseTopic.topic).where(CaseTopic.case_id == case.id)))
     company = db.get(Company, case.company_id) if case.company_id else None
     db.add(AuditEvent(action="case.opened", actor_account_id=who.account.id, case_id=case.id))
@@ -133,7 +120,7 @@ def open_case(db: Session, keyring: Keyring, who: SignedIn, case_id: uuid.UUID) 
         answers=answers,
         identity=identity,
         attachments=attachments,
-        messages=messages,
+        messages=conversation,
         topics=topics,
         company=company.name if company else None,
     )
@@ -150,16 +137,7 @@ def send_message(
     if key is None:
         return False
     compartment = active_compartment(db, case.id, CompartmentKind.CASE)
-    seal(
-        db,
-        keyring,
-        compartment,
-        RecordKind.MESSAGE,
-        json.dumps({"text": text}, ensure_ascii=False).encode("utf-8"),
-        AuthorRole.STAFF,
-        author_account_id=who.account.id,
-        private_key=key,
-    )
+    write(db, keyring, compartment, key, text, AuthorRole.STAFF, who.account.id)
     db.add(AuditEvent(action="case.message_sent", actor_account_id=who.account.id, case_id=case.id))
     db.commit()
     return True

@@ -7,9 +7,8 @@ stage and the messages, answers, adds evidence or withdraws the complaint.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from nacl.public import PrivateKey
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 
+from . import messages
 from .config import Settings
 from .datadir import DataDir
 from .drafts import StagedFile
@@ -30,15 +30,13 @@ from .models import (
     Compartment,
     Outcome,
     ReceiptLock,
-    Record,
-    RecordKind,
     ReporterSession,
     day_start,
     today,
     utcnow,
 )
 from .stages import Stage
-from .vault import installation, open_record, seal
+from .vault import installation
 
 SESSION_KIND = "reporter"
 
@@ -55,13 +53,6 @@ class ReporterView:
     compartment: Compartment
     key: PrivateKey
     session_id: bytes
-
-
-@dataclass(frozen=True)
-class Message:
-    from_reporter: bool
-    sent_on: date
-    text: str
 
 
 def _wrap(
@@ -158,25 +149,9 @@ def leave(db: Session, session_id: bytes) -> None:
     db.commit()
 
 
-def conversation(db: Session, view: ReporterView) -> list[Message]:
+def conversation(db: Session, view: ReporterView) -> list[messages.Message]:
     """Messages between the reporter and the caseworkers, oldest first."""
-    records = db.scalars(
-        select(Record)
-        .where(
-            Record.case_id == view.case.id,
-            Record.compartment_id == view.compartment.id,
-            Record.kind == RecordKind.MESSAGE.value,
-        )
-        .order_by(Record.sequence)
-    )
-    return [
-        Message(
-            from_reporter=record.author_role == AuthorRole.REPORTER.value,
-            sent_on=record.created_on,
-            text=str(json.loads(open_record(view.key, record))["text"]),
-        )
-        for record in records
-    ]
+    return messages.thread(db, view.compartment, view.key)
 
 
 def is_closed(case: Case) -> bool:
@@ -191,15 +166,7 @@ def _require_open(view: ReporterView) -> None:
 def reply(db: Session, keyring: Keyring, view: ReporterView, text: str) -> None:
     """The reporter writes to the caseworkers."""
     _require_open(view)
-    seal(
-        db,
-        keyring,
-        view.compartment,
-        RecordKind.MESSAGE,
-        json.dumps({"text": text}, ensure_ascii=False).encode("utf-8"),
-        AuthorRole.REPORTER,
-        private_key=view.key,
-    )
+    messages.write(db, keyring, view.compartment, view.key, text, AuthorRole.REPORTER)
     db.add(
         AuditEvent(action="case.reporter_message", case_id=view.case.id, occurred_at=day_start())
     )

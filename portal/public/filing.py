@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 import crypto
@@ -25,8 +25,8 @@ from ..config import Settings
 from ..cookies import clear_token_cookie, read_token_cookie, set_token_cookie
 from ..db import db_session
 from ..drafts import DraftState
-from ..uploads import EncryptingUpload
 from . import blueprint
+from .evidence import limit_problem, received_uploads, too_large_message
 from .steps import STEP_NAMES, STEPS, EmptyForm, next_step, previous_step, step_by_name
 from .summary import summarise
 
@@ -162,38 +162,17 @@ def _evidence(error: str | None = None, status: int = 200) -> Response | tuple[s
 
 def _add_files(state: DraftState, settings: Settings) -> str | None:
     """Stage the uploads of this request; a message if any limit is passed (nothing added)."""
-    uploads = []
-    for storage in request.files.getlist("attachments"):
-        stream = storage.stream
-        if not isinstance(stream, EncryptingUpload) or (not storage.filename and not stream.size):
-            continue  # an empty file input
-        uploads.append((stream, storage.filename or _("attachment")))
-    if len(state.files) + len(uploads) > settings.max_files:
-        return ngettext(
-            "You can add up to %(num)d file.",
-            "You can add up to %(num)d files.",
-            settings.max_files,
-        )
-    if (
-        state.total_bytes + sum(upload.size for upload, _name in uploads)
-        > settings.max_upload_bytes
-    ):
-        return _(
-            "These files are too large together. You can send up to %(size)d MB in all.",
-            size=settings.max_upload_bytes // (1024 * 1024),
-        )
-    state.files.extend(drafts.stage(upload, name) for upload, name in uploads)
-    return None
+    uploads = received_uploads()
+    problem = limit_problem(settings, uploads, len(state.files), state.total_bytes)
+    if problem is None:
+        state.files.extend(drafts.stage(upload, name) for upload, name in uploads)
+    return problem
 
 
 def evidence_too_large() -> Response | tuple[str, int]:
     """An upload over the request limit: the evidence page again, with everything else kept."""
     request.method = "GET"  # show the page; do not try to read the body again
-    message = _(
-        "These files are too large together. You can send up to %(size)d MB in all.",
-        size=_settings().max_upload_bytes // (1024 * 1024),
-    )
-    return _evidence(error=message, status=413)
+    return _evidence(error=too_large_message(_settings()), status=413)
 
 
 @blueprint.post("/report/evidence/remove")

@@ -24,8 +24,8 @@ from .. import drafts, followup
 from ..cookies import clear_token_cookie, read_token_cookie, set_token_cookie
 from ..db import db_session
 from ..stages import REPORTER_WORDING, Stage
-from ..uploads import EncryptingUpload
 from . import blueprint
+from .evidence import limit_problem, received_uploads, too_large_message
 from .steps import EmptyForm
 
 COOKIE = "followup"
@@ -157,23 +157,12 @@ def follow_up_evidence() -> Response | tuple[str, int]:
         return _closed()
     if not EmptyForm().validate_on_submit():
         abort(400)
-    settings = _ext("settings")
-    staged = []
-    for storage in request.files.getlist("attachments"):
-        stream = storage.stream
-        if isinstance(stream, EncryptingUpload) and (storage.filename or stream.size):
-            staged.append((stream, storage.filename or _("attachment")))
+    staged = received_uploads()
     if not staged:
         return _case_page(view, error=_("Choose a file first."), status=400)
-    if (
-        len(staged) > settings.max_files
-        or sum(s.size for s, _n in staged) > settings.max_upload_bytes
-    ):
-        message = _(
-            "These files are too large together. You can send up to %(size)d MB in all.",
-            size=settings.max_upload_bytes // (1024 * 1024),
-        )
-        return _case_page(view, error=message, status=400)
+    problem = limit_problem(_ext("settings"), staged)
+    if problem:
+        return _case_page(view, error=problem, status=400)
     files = [drafts.stage(stream, name) for stream, name in staged]
     followup.add_evidence(db_session(), _ext("keyring"), _ext("data_dir"), view, files)
     return redirect(url_for("public.follow_up_case", added=len(files)))
@@ -211,9 +200,4 @@ def evidence_too_large() -> Response | tuple[str, int]:
     view = _view()
     if view is None:
         return _ended()
-    settings = _ext("settings")
-    message = _(
-        "These files are too large together. You can send up to %(size)d MB in all.",
-        size=settings.max_upload_bytes // (1024 * 1024),
-    )
-    return _case_page(view, error=message, status=413)
+    return _case_page(view, error=too_large_message(_ext("settings")), status=413)

@@ -1,0 +1,62 @@
+"""Messages between a reporter and the caseworkers: one format, sealed in the case compartment."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from nacl.public import PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .keyring import Keyring
+from .models import AuthorRole, Compartment, Record, RecordKind
+from .vault import open_record, seal
+
+
+@dataclass(frozen=True)
+class Message:
+    from_reporter: bool
+    sent_on: date
+    text: str
+
+
+def write(
+    db: Session,
+    keyring: Keyring,
+    compartment: Compartment,
+    key: PrivateKey,
+    text: str,
+    author: AuthorRole,
+    author_account_id: uuid.UUID | None = None,
+) -> None:
+    """Seal a message into the case compartment (the caller commits)."""
+    seal(
+        db,
+        keyring,
+        compartment,
+        RecordKind.MESSAGE,
+        json.dumps({"text": text}, ensure_ascii=False).encode("utf-8"),
+        author,
+        author_account_id=author_account_id,
+        private_key=key,
+    )
+
+
+def thread(db: Session, compartment: Compartment, key: PrivateKey) -> list[Message]:
+    """Every message of the compartment, oldest first."""
+    records = db.scalars(
+        select(Record)
+        .where(Record.compartment_id == compartment.id, Record.kind == RecordKind.MESSAGE.value)
+        .order_by(Record.sequence)
+    )
+    return [
+        Message(
+            from_reporter=record.author_role == AuthorRole.REPORTER.value,
+            sent_on=record.created_on,
+            text=str(json.loads(open_record(key, record))["text"]),
+        )
+        for record in records
+    ]
