@@ -52,13 +52,34 @@ class Visit:
             java_script_enabled=javascript, accept_downloads=True, **options
         )
         self.requests: list[str] = []
+        self.documents: list[tuple[str, dict[str, str]]] = []
         self.context.on("request", lambda request: self.requests.append(request.url))
+        self.context.on("response", self._record_document)
         # The quick exit goes to a neutral outside site: answer it here, never on the network.
         self.context.route(
             lambda url: not url.startswith(base),
             lambda route: route.fulfill(status=200, body="<title>neutral</title>elsewhere"),
         )
         self.page = self.context.new_page()
+
+    def _record_document(self, response) -> None:  # type: ignore[no-untyped-def]
+        if response.request.resource_type == "document" and response.url.startswith(self.base):
+            self.documents.append((response.url, response.headers))
+
+    def header_problems(self) -> list[str]:
+        """Pages served without the protective headers every page must carry."""
+        problems = []
+        for url, headers in self.documents:
+            if 300 <= int(headers.get(":status", "200")) < 400:
+                continue
+            csp = headers.get("content-security-policy", "")
+            if "default-src 'none'" not in csp or "unsafe-inline" in csp:
+                problems.append(f"{url}: content-security-policy {csp!r}")
+            if "no-store" not in headers.get("cache-control", ""):
+                problems.append(f"{url}: cache-control {headers.get('cache-control')!r}")
+            if headers.get("referrer-policy") != "no-referrer":
+                problems.append(f"{url}: referrer-policy")
+        return problems
 
     def foreign_requests(self) -> list[str]:
         return [url for url in self.requests if not url.startswith(self.base)]

@@ -62,5 +62,48 @@ def test_every_public_page_passes_axe_and_reflows(portal, chromium, live_server,
     page.locator("main form button[type=submit]").click()
     page.locator("main form button[type=submit]").last.click()  # "what" left empty
     audit(page, "what (error)", problems)
+    problems += visit.header_problems()
+    problems += [f"request to another host: {url}" for url in visit.foreign_requests()]
+    assert visit.documents, "no page was recorded"
     visit.close()
     assert not problems, "\n".join(problems)
+
+
+def test_a_complaint_can_be_filed_with_the_keyboard_alone(live_server, no_js):
+    page = no_js.page
+    page.goto(live_server + "/report?lang=en")
+
+    def tab_to(selector: str) -> None:
+        for _ in range(80):
+            page.keyboard.press("Tab")
+            if page.locator(f"{selector}:focus").count():
+                return
+        raise AssertionError(f"{selector} cannot be reached with Tab")
+
+    def submit() -> None:
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+
+    tab_to("main form button[type=submit]")
+    submit()
+    tab_to("input[name=filer][value=self]")
+    page.keyboard.press("Space")
+    tab_to("main form button[type=submit]")
+    submit()
+    tab_to("textarea[name=what_happened]")
+    page.keyboard.type("They took our boat at night.")
+    tab_to("main form button[type=submit]")
+    submit()
+    for _step in ("safety", "remedy", "contact"):
+        tab_to("main form button[type=submit]")
+        submit()
+    tab_to("button[value=continue]")
+    submit()
+    tab_to("form[action*='/report/send'] button")
+    submit()
+    assert page.locator("#receipt").count() == 1
+    tab_to("#written_down")
+    page.keyboard.press("Space")
+    tab_to("form[action*='/report/finish'] button")
+    submit()
+    assert page.locator("h1").inner_text() == "Thank you"
