@@ -19,6 +19,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-pract
 
 
 def audit(page, name: str, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_load_state("load")  # a click returns once the next page commits, not loads
     page.evaluate("window.scrollTo(0, 0)")  # as loaded: nothing under the sticky quick exit
     results = AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     for violation in results.response["violations"]:

@@ -42,6 +42,7 @@ def fill_step(page, values: dict[str, Any]) -> None:  # type: ignore[no-untyped-
 
 def press_continue(page) -> None:  # type: ignore[no-untyped-def]
     page.locator("main form button[type=submit]").last.click()
+    page.wait_for_load_state("load")
 
 
 def file_through_the_browser(
@@ -62,6 +63,7 @@ def file_through_the_browser(
     page.locator("a.button").first.click()  # make a complaint
     seen(page, "start")
     page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state("load")
     for step in ("who", "what", "safety", "remedy", "contact"):
         assert re.search(rf"/report/{step}\b", page.url), page.url
         seen(page, step)
