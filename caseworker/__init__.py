@@ -4,4 +4,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("caseworker", __name__, template_folder="templates")
 
-from . import views  # noqa: E402,F401
+from . import admin_audit, auth, dashboard, views  # noqa: E402,F401

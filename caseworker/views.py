@@ -6,21 +6,17 @@ import uuid
 from urllib.parse import quote
 
 from flask import Response, abort, current_app, make_response, redirect, render_template, url_for
-from flask_babel import gettext as _
 
-from portal.access import visible_cases
 from portal.casework import open_attachment, open_case, send_message
 from portal.db import db_session
-from portal.models import Role
 from portal.public.summary import summarise
-from portal.staff import authenticate, end_session, start_session
 from portal.topics import TOPICS
 
 from . import blueprint
-from .forms import MessageForm, SignInForm, SignOutForm
-from .session import clear_session_cookie, current_staff, set_session_cookie, staff_required
+from .forms import MessageForm, SignOutForm
+from .roles import CASE_ROLES
+from .session import current_staff, staff_required
 
-CASE_ROLES = (Role.ADMIN.value, Role.SUPERVISOR.value, Role.CASEWORKER.value)
 # Types a browser may show inline after download; anything else is a plain byte stream.
 SAFE_DOWNLOAD_TYPES = frozenset(
     {
@@ -42,51 +38,6 @@ def content_disposition(name: str) -> str:
     """An attachment header whose names cannot break out of the header, whatever was uploaded."""
     fallback = "".join(ch for ch in name if 32 <= ord(ch) < 127 and ch not in '"\\;') or "file"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-@blueprint.route("/sign-in", methods=["GET", "POST"])
-def sign_in() -> Response | str | tuple[str, int]:
-    ext = current_app.extensions
-    form = SignInForm()
-    if form.validate_on_submit():
-        db = db_session()
-        result = authenticate(
-            db,
-            ext["portal_keyring"],
-            ext["portal_settings"],
-            form.email.data or "",
-            form.password.data or "",
-        )
-        if result is not None:
-            account, private_key = result
-            token = start_session(db, ext["portal_settings"], account, private_key)
-            db.commit()
-            response = redirect(url_for("caseworker.cases"))
-            set_session_cookie(response, token)
-            return response
-        form.password.errors = [_("The email or the password is not right.")]
-    status = 400 if form.is_submitted() else 200
-    return render_template("caseworker/sign_in.html", form=form), status
-
-
-@blueprint.post("/sign-out")
-def sign_out() -> Response:
-    form = SignOutForm()
-    who = current_staff()
-    if form.validate_on_submit() and who is not None:
-        end_session(db_session(), who.session_id)
-    response = redirect(url_for("caseworker.sign_in"))
-    clear_session_cookie(response)
-    return response
-
-
-@blueprint.get("/caseworker/cases")
-@staff_required(*CASE_ROLES)
-def cases() -> str:
-    who = current_staff()
-    assert who is not None
-    rows = db_session().scalars(visible_cases(who.account).limit(200)).all()
-    return render_template("caseworker/cases.html", cases=rows, who=who, sign_out=SignOutForm())
 
 
 @blueprint.get("/caseworker/cases/<uuid:case_id>")

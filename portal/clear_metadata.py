@@ -31,6 +31,24 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "cases.stage_changed_on": "date, day precision",
     "cases.next_due_on": "deadline",
     "cases.outcome": "how the case ended",
+    "cases.assigned_to_id": "the caseworker in charge",
+    "receipt_locks.public_key": "public key only the receipt derives (for later compartments)",
+    "receipt_successors.id": "random identifier",
+    "receipt_successors.case_id": "link",
+    "receipt_successors.compartment_id": "link",
+    "stage_events.id": "sequence",
+    "stage_events.case_id": "link",
+    "stage_events.from_stage": "workflow stage",
+    "stage_events.to_stage": "workflow stage",
+    "stage_events.actor_account_id": "the staff member who moved the case",
+    "stage_events.occurred_at": "staff-side time",
+    "identity_requests.id": "random identifier",
+    "identity_requests.case_id": "link",
+    "identity_requests.account_id": "who asked",
+    "identity_requests.requested_at": "staff-side time",
+    "identity_requests.decided_by_id": "who decided",
+    "identity_requests.decided_at": "staff-side time",
+    "identity_requests.decision": "granted or refused",
     "case_topics.case_id": "link",
     "reporter_sessions.id": "hash of the follow-up cookie's token",
     "reporter_sessions.case_id": "link",
@@ -69,7 +87,13 @@ SYSTEM_COLUMNS: dict[str, str] = {
 
 # Columns holding ciphertext or wraps: unreadable without a key.
 ENCRYPTED_COLUMNS: frozenset[str] = frozenset(
-    {"records.ciphertext", "grants.wrap", "receipt_locks.wrap", "reporter_sessions.wrapped_key"}
+    {
+        "records.ciphertext",
+        "grants.wrap",
+        "receipt_locks.wrap",
+        "receipt_successors.wrap",
+        "reporter_sessions.wrapped_key",
+    }
 )
 
 # Tables that hold something of a case; every column of theirs is in one of the lists above.
@@ -82,4 +106,7 @@ CASE_TABLES: tuple[str, ...] = (
     "records",
     "files",
     "reporter_sessions",
+    "receipt_successors",
+    "stage_events",
+    "identity_requests",
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -14,18 +13,15 @@ from sqlalchemy.orm import Session
 
 import crypto
 
-from . import demo_data, intake, migrate
+from . import migrate
 from .catalogs import compile_catalogs
 from .config import Settings
 from .datadir import DataDir
 from .db import Database
 from .keyring import Keyring
-from .models import Account, Role
+from .models import Role
 from .setup import initialise, is_initialised
 from .staff import AccountExists, create_account, password_problem
-
-DEMO_EMAIL = "demo.caseworker@example.org"
-DEMO_CREDENTIALS = "demo-credentials.txt"
 
 
 def _parts() -> tuple[Settings, Database, Keyring, DataDir]:
@@ -40,9 +36,15 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from .audit_cli import audit_group
+    from .demo_cli import demo_command
+    from .notify_cli import notify_group
+
     app.cli.add_command(setup_command)
     app.cli.add_command(account_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(notify_group)
 
 
 @click.command("setup")
@@ -142,42 +144,3 @@ def create_account_command(
         db.commit()
         intake_note = " (in the intake team)" if account.in_intake_team else ""
         click.echo(f"Created {account.role} account {account.email}{intake_note}.")
-
-
-@click.command("demo")
-@with_appcontext
-@click.option("--cases", "count", type=click.IntRange(min=0), default=None, help="Demo cases.")
-def demo_command(count: int | None) -> None:
-    """A demo caseworker (its password printed) and realistic demo cases."""
-    settings, database, keyring, data_dir = _parts()
-    credentials = data_dir.root / DEMO_CREDENTIALS
-    with Session(database.engine) as db:
-        exists = db.query(Account.id).filter(Account.email == DEMO_EMAIL).first() is not None
-        if exists:
-            password = (
-                credentials.read_text(encoding="utf-8").strip() if credentials.exists() else None
-            )
-        else:
-            password = "demo-" + secrets.token_urlsafe(12)
-            create_account(
-                db,
-                keyring,
-                settings,
-                email=DEMO_EMAIL,
-                display_name="Demo Caseworker",
-                role=Role.CASEWORKER,
-                password=password,
-                intake=True,
-            )
-            db.commit()
-            credentials.unlink(missing_ok=True)
-            _write_private(credentials, password)
-        to_make = count if count is not None else (0 if exists else 5)
-        for index in range(to_make):
-            submission = demo_data.complaint(db, index)
-            intake.file_complaint(db, keyring, settings, data_dir, submission)
-        click.echo(f"Made {to_make} demo case(s).")
-    click.echo("")
-    click.echo("Sign in at http://127.0.0.1:5000/sign-in")
-    click.echo(f"    email:    {DEMO_EMAIL}")
-    click.echo(f"    password: {password or '(lost: delete the data dir and run make run again)'}")

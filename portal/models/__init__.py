@@ -1,19 +1,38 @@
 """The portal's data model: one model a file, all sharing one metadata."""
 
-from .account import Account, Role
-from .audit import AuditEvent
+from .account import Account, RecoveryCode, Role
+from .audit import AuditEvent, AuditHead
 from .base import Base, day_start, today, utcnow
-from .case import Case, CaseTopic, Channel, ComplaintKind, Consent, Filer, Outcome
+from .case import (
+    Case,
+    CaseTopic,
+    Channel,
+    ComplaintKind,
+    Consent,
+    Filer,
+    IdentityRequest,
+    Outcome,
+    StageEvent,
+)
 from .company import Company
-from .compartment import Compartment, CompartmentKind, Grant, GrantHolder, ReceiptLock
+from .compartment import (
+    Compartment,
+    CompartmentKind,
+    Grant,
+    GrantHolder,
+    ReceiptLock,
+    ReceiptSuccessor,
+)
 from .draft import Draft, ReporterSession
 from .installation import Installation
 from .record import AuthorRole, Record, RecordKind, StoredFile
 from .session import StaffSession
+from .template import MessageTemplate
 
 __all__ = [
     "Account",
     "AuditEvent",
+    "AuditHead",
     "AuthorRole",
     "Base",
     "Case",
@@ -28,14 +47,19 @@ __all__ = [
     "Filer",
     "Grant",
     "GrantHolder",
+    "IdentityRequest",
     "Installation",
+    "MessageTemplate",
     "Outcome",
     "ReceiptLock",
+    "ReceiptSuccessor",
     "Record",
     "RecordKind",
+    "RecoveryCode",
     "ReporterSession",
     "Role",
     "StaffSession",
+    "StageEvent",
     "StoredFile",
     "day_start",
     "today",

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Uuid
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..stages import STAGE_VALUES, Stage
-from .base import Base, today
+from .base import Base, today, utcnow
 
 
 class Channel(StrEnum):
@@ -85,6 +85,47 @@ class Case(Base):
     identity_to_company: Mapped[str] = mapped_column(String(8), default=Consent.UNASKED.value)
     identity_to_bodies: Mapped[str] = mapped_column(String(8), default=Consent.UNASKED.value)
     outcome: Mapped[str | None] = mapped_column(String(20))
+    assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    )
+
+
+class StageEvent(Base):
+    """A stage change: who moved the case, from where to where, when."""
+
+    __tablename__ = "stage_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    from_stage: Mapped[str] = mapped_column(String(32))
+    to_stage: Mapped[str] = mapped_column(String(32))
+    actor_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class IdentityRequest(Base):
+    """An account asks to see a reporter's identity; a supervisor grants or refuses."""
+
+    __tablename__ = "identity_requests"
+    __table_args__ = (
+        CheckConstraint("decision IS NULL OR decision IN ('granted', 'refused')", name="decision"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision: Mapped[str | None] = mapped_column(String(8))
 
 
 class CaseTopic(Base):

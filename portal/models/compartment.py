@@ -82,6 +82,8 @@ class ReceiptLock(Base):
     __tablename__ = "receipt_locks"
 
     lookup_token: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    # Public half of a key pair only the receipt derives: later compartments are sealed to it.
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     case_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), index=True
     )
@@ -90,3 +92,19 @@ class ReceiptLock(Base):
     )
     wrap: Mapped[bytes] = mapped_column(LargeBinary)
     expires_on: Mapped[date] = mapped_column(Date)
+
+
+class ReceiptSuccessor(Base):
+    """A later case compartment (after a rotation), sealed to the receipt's own public key, so
+    the reporter keeps reading their case while a revoked account cannot follow."""
+
+    __tablename__ = "receipt_successors"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    compartment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("compartments.id", ondelete="CASCADE")
+    )
+    wrap: Mapped[bytes] = mapped_column(LargeBinary)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, LargeBinary
+from sqlalchemy import Boolean, DateTime, ForeignKey, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -22,3 +22,5 @@ class StaffSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+    # False between the password and the second factor: such a session opens no case.
+    second_factor_done: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,1 @@
+"""The audit log, for admins (filled in with the audit chain)."""
