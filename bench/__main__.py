@@ -1,8 +1,10 @@
 """Run every benchmark in turn and print its figures."""
 
-from . import intake, kdf
+from . import case_list, intake, kdf
 
 if __name__ == "__main__":
     kdf.main()
     print()
     intake.main()
+    print()
+    case_list.main([])

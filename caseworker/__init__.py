@@ -4,4 +4,12 @@ from flask import Blueprint
 
 blueprint = Blueprint("caseworker", __name__, template_folder="templates")
 
-from . import admin_audit, auth, dashboard, views  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    access_views,
+    admin_audit,
+    admin_templates,
+    auth,
+    dashboard,
+    recording,
+    views,
+)

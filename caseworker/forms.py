@@ -1,11 +1,14 @@
-"""Staff forms."""
+"""Staff forms: signing in and out, the second factor, the account page.
+
+Forms for case work live in their own module.
+"""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class SignInForm(FlaskForm):
@@ -19,9 +22,42 @@ class SignOutForm(FlaskForm):
     """Only the CSRF token: signing out is a POST."""
 
 
-class MessageForm(FlaskForm):
-    message = TextAreaField(
-        _l("Message to the reporter"),
-        description=_l("The reporter reads it with their receipt number. Write in their language."),
-        validators=[DataRequired(message=_l("Write your message first.")), Length(max=50_000)],
+class ActionForm(FlaskForm):
+    """Only the CSRF token, for a button that changes something (always a POST)."""
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        description=_l(
+            "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+        ),
+        validators=[DataRequired(message=_l("Enter the code.")), Length(max=64)],
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"),
+        description=_l("Once the app has the account, type the 6-digit code it shows."),
+        validators=[DataRequired(message=_l("Enter the code.")), Length(max=64)],
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your current password."))],
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        description=_l("At least 12 characters. A few unrelated words make a good password."),
+        validators=[DataRequired(message=_l("Enter a new password.")), Length(max=1024)],
+    )
+    new_password_again = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(message=_l("Enter the new password a second time.")),
+            EqualTo("new_password", message=_l("The two new passwords are not the same.")),
+        ],
     )

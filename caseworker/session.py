@@ -1,4 +1,9 @@
-"""The staff session cookie and the ``staff_required`` guard every staff route uses."""
+"""The staff session cookie and the ``staff_required`` guard every staff route uses.
+
+One cookie carries either a *half* session (password given, second factor not yet) or a full
+one. Only a full session passes ``staff_required``; the second-factor pages read the half one
+through :func:`half_signed_in`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,20 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Response, abort, current_app, g, redirect, url_for
+from flask import abort, current_app, g, redirect, url_for
+from werkzeug.wrappers import Response
 
 from crypto import CryptoError
 from portal.config import Settings
 from portal.cookies import clear_token_cookie, read_token_cookie, set_token_cookie
 from portal.db import db_session
-from portal.staff import SignedIn, resume_session
+from portal.staff import (
+    HALF_SESSION_MINUTES,
+    HalfSignedIn,
+    SignedIn,
+    resume_half_session,
+    resume_session,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 COOKIE = "staff"
@@ -23,19 +35,26 @@ def _settings() -> Settings:
     return settings
 
 
-def set_session_cookie(response: Response, token: bytes) -> None:
-    set_token_cookie(response, COOKIE, token, _settings().staff_absolute_hours * 3600)
+def set_session_cookie(response: Response, token: bytes, *, half: bool = False) -> None:
+    """Put a session token in the cookie; a half session's cookie lives only minutes."""
+    max_age = HALF_SESSION_MINUTES * 60 if half else _settings().staff_absolute_hours * 3600
+    set_token_cookie(response, COOKIE, token, max_age)
 
 
 def clear_session_cookie(response: Response) -> None:
     clear_token_cookie(response, COOKIE)
 
 
+def session_token() -> bytes | None:
+    """The token the browser sent, if any (for signing out whatever session it opens)."""
+    return read_token_cookie(COOKIE)
+
+
 def current_staff() -> SignedIn | None:
-    """The signed-in account of this request, resolved once."""
+    """The signed-in account of this request (full sessions only), resolved once."""
     if "staff" not in g:
         g.staff = None
-        token = read_token_cookie(COOKIE)
+        token = session_token()
         if token:
             try:
                 g.staff = resume_session(db_session(), _settings(), token)
@@ -44,8 +63,21 @@ def current_staff() -> SignedIn | None:
     return cast(SignedIn | None, g.staff)
 
 
+def half_signed_in() -> HalfSignedIn | None:
+    """The half session of this request: password given, second factor still to come."""
+    if "half_staff" not in g:
+        g.half_staff = None
+        token = session_token()
+        if token:
+            try:
+                g.half_staff = resume_half_session(db_session(), _settings(), token)
+            except CryptoError:
+                g.half_staff = None
+    return cast(HalfSignedIn | None, g.half_staff)
+
+
 def staff_required(*roles: str) -> Callable[[F], F]:
-    """Redirect to sign-in without a session; 404 when the role may not use this page."""
+    """Redirect to sign-in without a full session; 404 when the role may not use this page."""
 
     def decorator(view: F) -> F:
         @wraps(view)

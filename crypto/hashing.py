@@ -24,6 +24,8 @@ LABEL_SERVER_MAC = b"server-mac"
 LABEL_RECOVERY_CHECK = b"recovery-check"
 LABEL_DRAFT_ID = b"draft-id"
 LABEL_DRAFT_KEY = b"draft-key"
+LABEL_RECOVERY_CODE = b"recovery-code"
+LABEL_AUDIT_CHAIN = b"audit-chain"
 
 
 def keyed_hash(key: bytes, label: bytes, data: bytes = b"", size: int = 32) -> bytes:

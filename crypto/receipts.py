@@ -3,13 +3,15 @@
 20 decimal digits, shown as five groups of four. 19 are random (about 63 bits); the last is a
 Damm check digit, so a typo is refused before any key derivation. The receipt is never stored:
 Argon2id over it (with an installation-wide salt) yields key material from which BLAKE2b derives
-a lookup token (stored) and the key wrapping the case compartment for the reporter.
+a lookup token (stored) and the reporter's key pair, to which the case compartment is sealed.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+
+from nacl.public import PrivateKey
 
 from .errors import InvalidReceiptError
 from .hashing import LABEL_RECEIPT_LOOKUP, LABEL_RECEIPT_WRAP, derive_subkey
@@ -70,10 +72,29 @@ def normalize_receipt(text: str) -> str:
 
 @dataclass(frozen=True)
 class ReceiptKeys:
-    """What a receipt yields: the stored lookup token and the reporter's wrapping key."""
+    """What a receipt yields: the stored lookup token and the reporter's own key pair.
+
+    Every case compartment the reporter may open (the first, and each one made when access
+    is revoked and keys rotate) is sealed to ``public_key``; only the receipt derives
+    ``private_key``.
+    """
 
     lookup_token: bytes
-    wrap_key: bytes
+    private_key: PrivateKey
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(self.private_key.public_key)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ReceiptKeys)
+            and self.lookup_token == other.lookup_token
+            and bytes(self.private_key) == bytes(other.private_key)
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.lookup_token)
 
 
 def derive_receipt_keys(receipt: str, salt: bytes, params: Argon2Params) -> ReceiptKeys:
@@ -81,5 +102,5 @@ def derive_receipt_keys(receipt: str, salt: bytes, params: Argon2Params) -> Rece
     master = derive_key(normalize_receipt(receipt).encode("ascii"), salt, params)
     return ReceiptKeys(
         lookup_token=derive_subkey(master, LABEL_RECEIPT_LOOKUP),
-        wrap_key=derive_subkey(master, LABEL_RECEIPT_WRAP),
+        private_key=PrivateKey(derive_subkey(master, LABEL_RECEIPT_WRAP)),
     )

@@ -26,6 +26,7 @@ from .i18n import (
     text_direction,
 )
 from .keyring import Keyring
+from .models import today
 from .stages import STAFF_LABELS, Stage
 from .throttle import ClientThrottle, DerivationBudget
 from .uploads import PortalRequest, discard_unclaimed_uploads, sweep_incoming
@@ -66,6 +67,7 @@ def create_app(config: Settings | None = None) -> Flask:
     app.extensions["portal_settings"] = settings
     app.extensions["portal_data_dir"] = data_dir
     app.extensions["portal_db"] = Database(settings.database_url)
+    app.extensions["portal_db"].set_audit_key(data_dir.server_mac_key())
     app.extensions["portal_keyring"] = Keyring(data_dir.server_mac_key())
     app.extensions["portal_follow_up_budget"] = DerivationBudget(
         settings.follow_up_rate, settings.follow_up_burst
@@ -105,6 +107,7 @@ def create_app(config: Settings | None = None) -> Flask:
             "stage_label": lambda value: STAFF_LABELS.get(Stage(value), value),
             "language_url": language_url,
             "onion_address": settings.onion_address,
+            "today": today(),
         }
 
     install_assets(app)

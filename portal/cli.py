@@ -1,4 +1,4 @@
-"""Operator commands: ``flask --app wsgi setup | account create | demo``."""
+"""Operator commands: ``flask --app wsgi setup | account create|recover|deactivate | demo``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from nacl.public import PrivateKey
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import crypto
+from crypto import WrapPurpose
+from crypto.hashing import constant_time_equal
 
 from . import migrate
 from .catalogs import compile_catalogs
@@ -19,9 +23,25 @@ from .config import Settings
 from .datadir import DataDir
 from .db import Database
 from .keyring import Keyring
-from .models import Role
+from .models import (
+    Account,
+    AuditEvent,
+    Compartment,
+    Grant,
+    GrantHolder,
+    RecoveryCode,
+    Role,
+    utcnow,
+)
 from .setup import initialise, is_initialised
-from .staff import AccountExists, create_account, password_problem
+from .staff import (
+    AccountExists,
+    create_account,
+    deactivate_account,
+    end_all_sessions,
+    password_problem,
+)
+from .vault import grant_to_account, installation
 
 
 def _parts() -> tuple[Settings, Database, Keyring, DataDir]:
@@ -144,3 +164,152 @@ def create_account_command(
         db.commit()
         intake_note = " (in the intake team)" if account.in_intake_team else ""
         click.echo(f"Created {account.role} account {account.email}{intake_note}.")
+
+
+def _find_account(db: Session, email: str) -> Account:
+    account = db.scalar(select(Account).where(Account.email == email.strip().lower()))
+    if account is None:
+        raise click.ClickException(f"There is no account with email {email.strip().lower()}.")
+    return account
+
+
+@account_group.command("deactivate")
+@with_appcontext
+@click.option("--email", required=True)
+def deactivate_account_command(email: str) -> None:
+    """Switch an account off at once: it cannot sign in, and its sessions end."""
+    _settings, database, _keyring, _data_dir = _parts()
+    with Session(database.engine) as db:
+        account = _find_account(db, email)
+        if not account.is_active:
+            click.echo(f"{account.email} is already deactivated.")
+            return
+        deactivate_account(db, account, None)
+        db.commit()
+        click.echo(f"Deactivated {account.email}; its sessions have ended.")
+
+
+# --- recovery (P6) ------------------------------------------------------------------------------
+
+
+def _recovery_secret() -> str:
+    """The first line of standard input (typed without echo at a terminal)."""
+    if sys.stdin.isatty():
+        return str(click.prompt("Recovery secret", hide_input=True))
+    return sys.stdin.readline().strip()
+
+
+def _recovery_grant(db: Session, keyring: Keyring, compartment: Compartment) -> Grant:
+    grant = db.scalar(
+        select(Grant).where(
+            Grant.compartment_id == compartment.id, Grant.holder == GrantHolder.RECOVERY.value
+        )
+    )
+    if grant is None:
+        raise crypto.IntegrityError(f"compartment {compartment.id} has no recovery grant")
+    keyring.verify_grant(grant)
+    return grant
+
+
+def reset_account_keys(
+    db: Session, keyring: Keyring, settings: Settings, account: Account, password: str
+) -> None:
+    """A new key pair under a new password; no second factor (it enrols again), no session."""
+    keys, _private_key = crypto.create_account_keys(account.id, password, settings.argon2)
+    account.public_key = keys.public_key
+    account.wrapped_private_key = keys.wrapped_private_key
+    keyring.sign_account(account)
+    account.password_changed_at = utcnow()
+    account.totp_secret = None
+    account.totp_last_step = None
+    account.failed_signins = 0
+    account.last_failed_at = None
+    db.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+    end_all_sessions(db, account.id)
+
+
+def recover_account(
+    db: Session,
+    keyring: Keyring,
+    settings: Settings,
+    account: Account,
+    recovery_key: PrivateKey,
+    password: str,
+) -> int:
+    """Give ``account`` a new key pair and password and re-grant every compartment it held,
+    each opened through its recovery grant. Nothing changes unless every one opens. Returns
+    how many compartments were re-granted; the caller commits."""
+    row = installation(db, keyring)
+    if not constant_time_equal(crypto.public_bytes(recovery_key), row.recovery_public_key):
+        raise crypto.WrongSecretError("not the recovery key of this installation")
+    held = db.scalars(
+        select(Grant).where(
+            Grant.account_id == account.id, Grant.holder == GrantHolder.ACCOUNT.value
+        )
+    ).all()
+    opened: list[tuple[Compartment, PrivateKey]] = []
+    for grant in held:
+        compartment = db.get(Compartment, grant.compartment_id)
+        if compartment is None:
+            raise crypto.IntegrityError(f"grant {grant.id} names no compartment")
+        keyring.verify_compartment(compartment)
+        recovery = _recovery_grant(db, keyring, compartment)
+        key = crypto.open_grant(
+            recovery.wrap,
+            recovery_key,
+            compartment.id,
+            compartment.public_key,
+            WrapPurpose.RECOVERY,
+        )
+        opened.append((compartment, key))
+    reset_account_keys(db, keyring, settings, account, password)
+    for grant in held:
+        db.delete(grant)
+    db.flush()  # the old grants go before the new ones take their (compartment, account) slot
+    for compartment, key in opened:
+        grant_to_account(db, keyring, compartment, key, account)
+    db.add(AuditEvent(action="account.recovered", actor_account_id=None, detail=str(account.id)))
+    return len(opened)
+
+
+@account_group.command("recover")
+@with_appcontext
+@click.option("--email", required=True)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the new password from the second line of standard input.",
+)
+def recover_account_command(email: str, password_stdin: bool) -> None:
+    """Restore an account whose password is lost, with the offline recovery secret.
+
+    Reads the recovery secret from standard input. The account gets a new key pair and
+    password, every case it held is granted to it again, and it sets up a new second factor
+    at its next sign-in.
+    """
+    settings, database, keyring, _data_dir = _parts()
+    try:
+        recovery_key = crypto.parse_recovery_secret(_recovery_secret())
+    except crypto.WrongSecretError as exc:
+        raise click.ClickException("That is not a recovery secret (check it for typos).") from exc
+    with Session(database.engine) as db:
+        account = _find_account(db, email)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        problem = password_problem(password, account.email)
+        if problem:
+            raise click.ClickException(f"Password refused: {problem}")
+        try:
+            count = recover_account(db, keyring, settings, account, recovery_key, password)
+        except crypto.WrongSecretError as exc:
+            raise click.ClickException(
+                "That recovery secret does not belong to this installation."
+            ) from exc
+        except crypto.CryptoError as exc:
+            db.rollback()
+            raise click.ClickException(f"Nothing was changed: {exc}") from exc
+        db.commit()
+        click.echo(f"Recovered {account.email}: {count} compartment(s) granted to its new key.")
+        click.echo("It signs in with the new password and sets up a new second factor.")

@@ -34,6 +34,8 @@ class Settings:
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_sender: str = "portal@localhost"
+    # Where staff sign in, as written in notification emails (e.g. https://portal.example.org).
+    public_url: str = "http://127.0.0.1:5000"
     staff_idle_minutes: int = 30
     staff_absolute_hours: int = 12
     reporter_idle_minutes: int = 15
@@ -50,6 +52,8 @@ class Settings:
     quick_exit_url: str = "https://www.wikipedia.org/"
     site_title: str = ""  # empty: a neutral "Feedback", in the reader's language
     testing: bool = False
+    # Days allowed in each stage (see portal.workflow.DEFAULT_DEADLINES), e.g. {"assessment": 20}.
+    stage_deadlines: Mapping[str, int] = field(default_factory=dict)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -98,6 +102,7 @@ class Settings:
             "PORTAL_DEFAULT_LANGUAGE": "default_language",
             "PORTAL_SMTP_HOST": "smtp_host",
             "PORTAL_SMTP_SENDER": "smtp_sender",
+            "PORTAL_PUBLIC_URL": "public_url",
             "PORTAL_QUICK_EXIT_URL": "quick_exit_url",
             "PORTAL_SITE_TITLE": "site_title",
             "PORTAL_ONION_ADDRESS": "onion_address",
@@ -105,6 +110,8 @@ class Settings:
         for name, attr in strings.items():
             if env.get(name):
                 values[attr] = env[name]
+        if env.get("PORTAL_STAGE_DEADLINES"):
+            values["stage_deadlines"] = _deadlines(env["PORTAL_STAGE_DEADLINES"])
         if env.get("PORTAL_PROXY_HOPS"):
             values["proxy_hops"] = int(env["PORTAL_PROXY_HOPS"])
         if "PORTAL_BEHIND_HTTPS" in env:
@@ -129,3 +136,16 @@ def _positive_int(env: Mapping[str, str], name: str, default: int | None = None)
     if value <= 0:
         raise ConfigError(f"{name} must be positive")
     return value
+
+
+def _deadlines(raw: str) -> dict[str, int]:
+    """``assessment=20,review=10`` into a mapping of stage to days."""
+    deadlines = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        stage, _, days = item.partition("=")
+        if not days.strip().isdigit():
+            raise ConfigError(f"PORTAL_STAGE_DEADLINES: {item.strip()!r} is not stage=days")
+        deadlines[stage.strip()] = int(days)
+    return deadlines

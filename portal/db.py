@@ -10,6 +10,12 @@ from flask import current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from .audit import install_chain_hook, register_engine
+
+# Every session, whether made by ``Database.sessions`` or as ``Session(engine)``, chains the
+# audit events it writes (see ``portal.audit``).
+install_chain_hook()
+
 
 class Database:
     """An engine and a session factory for one app."""
@@ -26,6 +32,13 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             _create_private_file(self.engine.url.database)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.audit_key: bytes | None = None
+
+    def set_audit_key(self, key: bytes) -> None:
+        """Chain the audit events written through this engine under ``key`` (the server MAC
+        key): without it, writing an audit event is refused."""
+        register_engine(self.engine, key)
+        self.audit_key = key
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,20 +1,40 @@
-"""``flask --app wsgi demo``: a demo caseworker and realistic demo cases."""
+"""``flask --app wsgi demo``: a demo caseworker and realistic demo cases.
+
+``--cases N`` beyond a handful makes the rest in bulk (``portal.demo_bulk``): the first few are
+filed with a receipt, the others are sealed the same way but without one.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from . import demo_data, intake
+from . import demo_bulk
 from .cli import _parts, _write_private
 from .models import Account, Role
 from .staff import create_account
 
 DEMO_EMAIL = "demo.caseworker@example.org"
 DEMO_CREDENTIALS = "demo-credentials.txt"
+
+
+def _progress(total: int) -> Callable[[int], None] | None:
+    """Report every tenth of a large run on standard error."""
+    if total < 10 * demo_bulk.BATCH_SIZE:
+        return None
+    step = max(total // 10, demo_bulk.BATCH_SIZE)
+    reported = [0]
+
+    def report(done: int) -> None:
+        if done - reported[0] >= step or done == total:
+            reported[0] = done
+            click.echo(f"  {done} of {total} cases", err=True)
+
+    return report
 
 
 @click.command("demo")
@@ -45,11 +65,15 @@ def demo_command(count: int | None) -> None:
             db.commit()
             credentials.unlink(missing_ok=True)
             _write_private(credentials, password)
-        to_make = count if count is not None else (0 if exists else 5)
-        for index in range(to_make):
-            submission = demo_data.complaint(db, index)
-            intake.file_complaint(db, keyring, settings, data_dir, submission)
-        click.echo(f"Made {to_make} demo case(s).")
+        to_make = count if count is not None else (0 if exists else demo_bulk.RECEIPT_CASES)
+        result = demo_bulk.make_demo_cases(
+            db, keyring, settings, data_dir, to_make, progress=_progress(to_make)
+        )
+        click.echo(f"Made {result.made} demo case(s) in {result.seconds:.1f} s.")
+        if result.receipts:
+            click.echo("Receipts of the first ones (to try the follow-up page):")
+            for receipt in result.receipts:
+                click.echo(f"    {receipt}")
     click.echo("")
     click.echo("Sign in at http://127.0.0.1:5000/sign-in")
     click.echo(f"    email:    {DEMO_EMAIL}")

@@ -1,14 +1,17 @@
 """Following up with a receipt: the reporter's own session on their case.
 
-The receipt opens the case compartment; the opened key is kept for the session encrypted under
-a token only the reporter's cookie holds (15 minutes idle). With it the reporter reads the
-stage and the messages, answers, adds evidence or withdraws the complaint.
+The receipt derives a key pair to which every case compartment the reporter may open is sealed
+(the first one, and each one made when a revoked account forces a key rotation). For the
+session, that private key is kept encrypted under a token only the reporter's cookie holds
+(15 minutes idle). With it the reporter reads the stage and the messages, answers, adds
+evidence or withdraws the complaint.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from nacl.public import PrivateKey
@@ -17,7 +20,8 @@ from sqlalchemy.orm import Session
 
 import crypto
 
-from . import messages
+from . import messages, notify
+from .access import active_compartment
 from .config import Settings
 from .datadir import DataDir
 from .drafts import StagedFile
@@ -28,15 +32,17 @@ from .models import (
     AuthorRole,
     Case,
     Compartment,
+    CompartmentKind,
     Outcome,
     ReceiptLock,
+    ReceiptSuccessor,
     ReporterSession,
     day_start,
     today,
     utcnow,
 )
 from .stages import Stage
-from .vault import installation
+from .vault import Keychain, installation
 
 SESSION_KIND = "reporter"
 
@@ -50,21 +56,38 @@ class ReporterView:
     """An open follow-up session: the case and its compartment key."""
 
     case: Case
-    compartment: Compartment
+    compartment: Compartment  # the current case compartment: new records are sealed to it
     key: PrivateKey
+    keys: Keychain  # every case compartment the receipt opens, for reading
     session_id: bytes
 
 
-def _wrap(
-    token: bytes, view_key: PrivateKey, compartment: Compartment, expires_at: object
-) -> bytes:
+def _wrap(token: bytes, receipt_key: PrivateKey, case_id: uuid.UUID, expires_at: datetime) -> bytes:
     return crypto.wrap_session_key(
-        token,
-        view_key,
-        compartment.id,
-        SESSION_KIND,
-        int(expires_at.timestamp()),  # type: ignore[attr-defined]
+        token, receipt_key, case_id, SESSION_KIND, int(expires_at.timestamp())
     )
+
+
+def _keychain(
+    db: Session, keyring: Keyring, lock: ReceiptLock, receipt_key: PrivateKey
+) -> Keychain:
+    """Every case compartment the receipt opens: the first, and each one made by a rotation."""
+    sealed = [(lock.compartment_id, lock.wrap)] + [
+        (successor.compartment_id, successor.wrap)
+        for successor in db.scalars(
+            select(ReceiptSuccessor).where(ReceiptSuccessor.case_id == lock.case_id)
+        )
+    ]
+    keys: Keychain = {}
+    for compartment_id, wrap in sealed:
+        compartment = db.get(Compartment, compartment_id)
+        if compartment is None:
+            continue
+        keyring.verify_compartment(compartment)
+        keys[compartment.id] = crypto.open_grant(
+            wrap, receipt_key, compartment.id, compartment.public_key, crypto.WrapPurpose.RECEIPT
+        )
+    return keys
 
 
 def open_with_receipt(
@@ -79,19 +102,9 @@ def open_with_receipt(
         receipt, setup.receipt_salt, crypto.Argon2Params.decode(setup.receipt_kdf)
     )
     lock = db.get(ReceiptLock, keys.lookup_token)
-    if lock is None or lock.expires_on < today():
+    if lock is None or lock.expires_on < today() or lock.public_key != keys.public_key:
         return None
-    compartment = db.get(Compartment, lock.compartment_id)
-    if compartment is None:
-        return None
-    keyring.verify_compartment(compartment)
-    case_key = crypto.unwrap_under_key(
-        lock.wrap,
-        compartment.id,
-        keys.wrap_key,
-        crypto.WrapPurpose.RECEIPT,
-        compartment.public_key,
-    )
+    _keychain(db, keyring, lock, keys.private_key)  # proves the receipt opens its case
     sweep_lapsed(db)
     token = crypto.new_session_token()
     expires_at = utcnow() + timedelta(minutes=settings.reporter_idle_minutes)
@@ -99,7 +112,7 @@ def open_with_receipt(
         ReporterSession(
             id=crypto.session_lookup_id(token),
             case_id=lock.case_id,
-            wrapped_key=_wrap(token, case_key, compartment, expires_at),
+            wrapped_key=_wrap(token, keys.private_key, lock.case_id, expires_at),
             expires_at=expires_at,
         )
     )
@@ -107,7 +120,7 @@ def open_with_receipt(
     return token
 
 
-def resume(db: Session, settings: Settings, token: bytes) -> ReporterView | None:
+def resume(db: Session, keyring: Keyring, settings: Settings, token: bytes) -> ReporterView | None:
     """The session a cookie opens, its idle timer pushed forward; None once expired."""
     row = db.get(ReporterSession, crypto.session_lookup_id(token))
     if row is None:
@@ -117,25 +130,27 @@ def resume(db: Session, settings: Settings, token: bytes) -> ReporterView | None
         db.commit()
         return None
     case = db.get(Case, row.case_id)
-    compartment = db.scalar(
-        select(Compartment)
-        .join(ReceiptLock, ReceiptLock.compartment_id == Compartment.id)
-        .where(ReceiptLock.case_id == row.case_id)
-    )
-    if case is None or compartment is None:
+    lock = db.scalar(select(ReceiptLock).where(ReceiptLock.case_id == row.case_id))
+    if case is None or lock is None or lock.public_key is None:
         return None
-    key = crypto.unwrap_session_key(
+    receipt_key = crypto.unwrap_session_key(
         token,
         row.wrapped_key,
-        compartment.id,
+        case.id,
         SESSION_KIND,
         int(row.expires_at.timestamp()),
-        compartment.public_key,
+        lock.public_key,
     )
+    keys = _keychain(db, keyring, lock, receipt_key)
+    current = active_compartment(db, case.id, CompartmentKind.CASE)
+    if current.id not in keys:
+        return None
     row.expires_at = utcnow() + timedelta(minutes=settings.reporter_idle_minutes)
-    row.wrapped_key = _wrap(token, key, compartment, row.expires_at)
+    row.wrapped_key = _wrap(token, receipt_key, case.id, row.expires_at)
     db.commit()
-    return ReporterView(case=case, compartment=compartment, key=key, session_id=row.id)
+    return ReporterView(
+        case=case, compartment=current, key=keys[current.id], keys=keys, session_id=row.id
+    )
 
 
 def sweep_lapsed(db: Session) -> int:
@@ -151,7 +166,7 @@ def leave(db: Session, session_id: bytes) -> None:
 
 def conversation(db: Session, view: ReporterView) -> list[messages.Message]:
     """Messages between the reporter and the caseworkers, oldest first."""
-    return messages.thread(db, view.compartment, view.key)
+    return messages.thread(db, view.case.id, view.keys)
 
 
 def is_closed(case: Case) -> bool:
@@ -171,6 +186,7 @@ def reply(db: Session, keyring: Keyring, view: ReporterView, text: str) -> None:
         AuditEvent(action="case.reporter_message", case_id=view.case.id, occurred_at=day_start())
     )
     db.commit()
+    notify.reporter_message(db, None, view.case.id)  # the current app's settings
 
 
 def add_evidence(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 
+from . import notify
 from .config import Settings
 from .datadir import DataDir
 from .drafts import StagedFile
@@ -50,6 +51,9 @@ from .topics import RATHER_NOT_SAY, TOPICS
 from .vault import installation, new_compartment, seal
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+# Set in a draft started by a caseworker recording a complaint (never a form field).
+RECORDED_BY_STAFF = "_recorded_by_staff"
 
 # Answers that identify the reporter: sealed in the identity compartment, never with the rest.
 IDENTITY_FIELDS = ("name", "phone", "email", "other_contact", "preferred_contact")
@@ -87,7 +91,7 @@ def submission_from_answers(
     sealed = {
         key: value
         for key, value in answers.items()
-        if key not in IDENTITY_FIELDS and value not in (None, "", [])
+        if key not in IDENTITY_FIELDS and key != RECORDED_BY_STAFF and value not in (None, "", [])
     }
     company_id = None
     chosen = str(answers.get("company", ""))
@@ -102,7 +106,11 @@ def submission_from_answers(
         answers=sealed,
         language=language,
         identity=identity if confidential and identity else None,
-        channel=Channel.CONFIDENTIAL if confidential else Channel.ANONYMOUS,
+        channel=Channel.STAFF_RECORDED
+        if answers.get(RECORDED_BY_STAFF)
+        else Channel.CONFIDENTIAL
+        if confidential
+        else Channel.ANONYMOUS,
         kind=ComplaintKind.EVIDENCE if filer is Filer.WITNESS else ComplaintKind.HARM,
         filer=filer,
         country=country if country and len(country) == 2 else None,
@@ -228,12 +236,13 @@ def file_complaint(
         db.add(
             ReceiptLock(
                 lookup_token=receipt_keys.lookup_token,
+                public_key=receipt_keys.public_key,
                 case_id=case.id,
                 compartment_id=case_compartment.id,
-                wrap=crypto.wrap_under_key(
+                wrap=crypto.seal_grant(
                     case_key,
                     case_compartment.id,
-                    receipt_keys.wrap_key,
+                    receipt_keys.public_key,
                     crypto.WrapPurpose.RECEIPT,
                 ),
                 expires_on=received + timedelta(days=settings.receipt_valid_days),
@@ -246,6 +255,7 @@ def file_complaint(
         for path in moved:  # put files back where a retry can find them
             path.unlink(missing_ok=True)
         raise
+    notify.case_received(db, settings, case.id)
     return Filed(
         receipt=receipt, case_id=case.id, acknowledge_by=datetime.combine(acknowledge_by, time())
     )

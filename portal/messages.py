@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from .keyring import Keyring
 from .models import AuthorRole, Compartment, Record, RecordKind
-from .vault import open_record, seal
+from .vault import Keychain, open_record, seal
 
 
 @dataclass(frozen=True)
@@ -45,18 +45,22 @@ def write(
     )
 
 
-def thread(db: Session, compartment: Compartment, key: PrivateKey) -> list[Message]:
-    """Every message of the compartment, oldest first."""
+def thread(db: Session, case_id: uuid.UUID, keychain: Keychain) -> list[Message]:
+    """Every message of the case the keychain opens, oldest first, across key rotations."""
     records = db.scalars(
         select(Record)
-        .where(Record.compartment_id == compartment.id, Record.kind == RecordKind.MESSAGE.value)
+        .where(
+            Record.case_id == case_id,
+            Record.kind == RecordKind.MESSAGE.value,
+            Record.compartment_id.in_(list(keychain)),
+        )
         .order_by(Record.sequence)
     )
     return [
         Message(
             from_reporter=record.author_role == AuthorRole.REPORTER.value,
             sent_on=record.created_on,
-            text=str(json.loads(open_record(key, record))["text"]),
+            text=str(json.loads(open_record(keychain[record.compartment_id], record))["text"]),
         )
         for record in records
     ]

@@ -29,6 +29,10 @@ from .models import (
     RecordKind,
 )
 
+# Compartment id -> its private key: what an account (or a reporter) can open of a case,
+# across key rotations.
+Keychain = dict[uuid.UUID, PrivateKey]
+
 
 class NotSetUp(RuntimeError):  # noqa: N818 - reads as a state, not an error kind
     """The installation row is missing: run ``flask --app wsgi setup`` first."""
@@ -170,3 +174,19 @@ def unlock_compartment(
     keyring.verify_grant(grant)
     keyring.verify_compartment(compartment)
     return crypto.open_grant(grant.wrap, account_key, compartment.id, compartment.public_key)
+
+
+def unlock_compartments(
+    db: Session,
+    keyring: Keyring,
+    compartments: Iterable[Compartment],
+    account: Account,
+    account_key: PrivateKey,
+) -> Keychain:
+    """The keys of every compartment the account holds a grant for (others are left out)."""
+    keychain: Keychain = {}
+    for compartment in compartments:
+        key = unlock_compartment(db, keyring, compartment, account, account_key)
+        if key is not None:
+            keychain[compartment.id] = key
+    return keychain

@@ -6,19 +6,20 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+import crypto
 from crypto import Argon2Params
-from portal import Settings, create_app, migrate
+from portal import Settings, create_app, migrate, totp
 from portal.catalogs import compile_catalogs
 from portal.models import Account, Role
 from portal.setup import initialise
@@ -88,6 +89,8 @@ class Portal:
     settings: Settings
     recovery_key: PrivateKey
     recovery_secret: str
+    # email -> TOTP secret of the accounts made by ``account``
+    totp_secrets: dict[str, str] = field(default_factory=dict)
 
     @property
     def db(self) -> Session:
@@ -108,7 +111,9 @@ class Portal:
         *,
         intake: bool = True,
         password: str = PASSWORD,
+        enrolled: bool = True,
     ) -> Account:
+        """A new account; ``enrolled`` gives it a second factor (its secret in ``totp_secrets``)."""
         with self.app.app_context(), self.db as db:
             account = create_account(
                 db,
@@ -120,6 +125,11 @@ class Portal:
                 password=password,
                 intake=intake,
             )
+            if enrolled:
+                secret = totp.new_secret()
+                context = totp.secret_context(account.id)
+                account.totp_secret = totp.seal_secret(account.public_key, context, secret)
+                self.totp_secrets[account.email] = secret
             db.commit()
             return account
 
@@ -156,12 +166,56 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
+_TOTP_SECRET = re.compile(r'id="totp-secret"[^>]*>([A-Z2-7 ]+)</code>')
+
+
+def next_totp_code(app: Flask, email: str, password: str = PASSWORD) -> str:
+    """A code the account has not used yet, read with its password like the server would.
+
+    A code is refused for a step at or before the last one accepted: signing in again within
+    30 s uses the next step (still inside the window), and beyond that the helper forgets the
+    last step in the database, as if time had passed.
+    """
+    with Session(app.extensions["portal_db"].engine) as db:
+        account = db.scalar(select(Account).where(Account.email == email.strip().lower()))
+        assert account is not None and account.totp_secret is not None, email
+        key = crypto.unlock_account_key(
+            account.id, password, account.wrapped_private_key, account.public_key
+        )
+        secret = totp.open_secret(key, totp.secret_context(account.id), account.totp_secret)
+        now = totp.current_step()
+        last = account.totp_last_step
+        step = now if last is None else max(now, last + 1)
+        if step > now + totp.VALID_WINDOW:
+            account.totp_last_step, step = None, now
+            db.commit()
+        return totp.code_at(secret, step)
+
+
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
+    """Sign in through both steps: the password, then a TOTP code (enrolling if need be)."""
     token = csrf_token(client, "/sign-in")
     response = client.post(
         "/sign-in", data={"csrf_token": token, "email": email, "password": password}
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    step_two = response.headers["Location"]
+    if step_two == "/sign-in/enrol":
+        page = client.get(step_two).get_data(as_text=True)
+        shown = _TOTP_SECRET.search(page)
+        assert shown, page[:2000]
+        code = totp.code_at(shown.group(1).replace(" ", ""), totp.current_step())
+        form = {"csrf_token": csrf_token(client, step_two), "code": code}
+        response = client.post(step_two, data=form)
+        assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+        assert "Your recovery codes" in response.get_data(as_text=True)
+        return
+    assert step_two == "/sign-in/second-factor", step_two
+    code = next_totp_code(client.application, email, password)
+    form = {"csrf_token": csrf_token(client, step_two), "code": code}
+    response = client.post(step_two, data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert response.headers["Location"] == "/caseworker/cases"
 
 
 @contextmanager

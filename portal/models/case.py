@@ -6,7 +6,17 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Uuid
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..stages import STAGE_VALUES, Stage
@@ -65,6 +75,9 @@ class Case(Base):
         CheckConstraint(f"identity_to_company IN ({_values(Consent)})", name="identity_to_company"),
         CheckConstraint(f"identity_to_bodies IN ({_values(Consent)})", name="identity_to_bodies"),
         CheckConstraint(f"outcome IS NULL OR outcome IN ({_values(Outcome)})", name="outcome"),
+        # The dashboard filters by stage and sorts by due date or age.
+        Index("ix_cases_stage_next_due_on", "stage", "next_due_on"),
+        Index("ix_cases_stage_received_on", "stage", "received_on"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

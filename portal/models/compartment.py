@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -38,7 +39,11 @@ KIND_VALUES = ", ".join(f"'{kind.value}'" for kind in CompartmentKind)
 
 class Compartment(Base):
     __tablename__ = "compartments"
-    __table_args__ = (CheckConstraint(f"kind IN ({KIND_VALUES})", name="kind"),)
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({KIND_VALUES})", name="kind"),
+        # The access check (which cases may this account see) reads only this index.
+        Index("ix_compartments_case_kind_live", "case_id", "kind", "retired_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column(

@@ -90,7 +90,7 @@ def _view() -> followup.ReporterView | None:
     if token is None:
         return None
     try:
-        return followup.resume(db_session(), _ext("settings"), token)
+        return followup.resume(db_session(), _ext("keyring"), _ext("settings"), token)
     except crypto.CryptoError:
         return None
 

@@ -9,16 +9,19 @@ from pathlib import Path
 import pytest
 
 from tests.browser.walk import file_through_the_browser
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, next_totp_code
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in_and_open_first_case(page, base: str, email: str) -> str:  # type: ignore[no-untyped-def]
+def sign_in_and_open_first_case(page, base: str, portal, email: str) -> str:  # type: ignore[no-untyped-def]
     page.goto(base + "/sign-in")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.locator("main form button[type=submit]").click()
+    assert page.locator("h1").inner_text() == "Enter your code"
+    page.fill("input[name=code]", next_totp_code(portal.app, email))
+    page.locator("main form[action$='/second-factor'] button[type=submit]").click()
     page.locator("table.cases a").first.click()
     return page.locator("main").inner_text()
 
@@ -39,7 +42,7 @@ def test_complaint_with_a_photo_reaches_the_caseworker(portal, live_server, no_j
     page.locator("form[action*='/report/finish'] button").click()
     assert page.locator("h1").inner_text() == "Thank you"
 
-    body = sign_in_and_open_first_case(page, live_server, "reader@example.org")
+    body = sign_in_and_open_first_case(page, live_server, portal, "reader@example.org")
     assert "Guards fired at the crowd near the river." in body
     assert "River crossing by the camp" in body and "Delta Shield" in body
     with page.expect_download() as download_info:
@@ -54,7 +57,7 @@ def test_the_reporter_follows_up_and_reads_the_caseworkers_message(portal, live_
     portal.account("reader@example.org")
     page = no_js.page
     receipt = file_through_the_browser(page, live_server, "en")
-    sign_in_and_open_first_case(page, live_server, "reader@example.org")
+    sign_in_and_open_first_case(page, live_server, portal, "reader@example.org")
     page.fill("textarea[name=message]", "Thank you. Are you safe tonight?")
     page.locator("form[action*='/messages'] button").click()
 

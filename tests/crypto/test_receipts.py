@@ -152,7 +152,7 @@ def test_derivation_is_deterministic():
     second = crypto.derive_receipt_keys(receipt, SALT, CHEAP)
     assert first == second
     assert len(first.lookup_token) == 32
-    assert len(first.wrap_key) == 32
+    assert len(first.public_key) == 32
 
 
 def test_derivation_depends_on_salt_and_receipt():
@@ -161,13 +161,13 @@ def test_derivation_depends_on_salt_and_receipt():
     salted = crypto.derive_receipt_keys(receipt, bytes(16), CHEAP)
     different = crypto.derive_receipt_keys(other, SALT, CHEAP)
     assert salted.lookup_token != base.lookup_token
-    assert salted.wrap_key != base.wrap_key
+    assert salted.public_key != base.public_key
     assert different.lookup_token != base.lookup_token
 
 
-def test_lookup_token_is_not_the_wrap_key():
+def test_lookup_token_is_neither_half_of_the_key_pair():
     keys = crypto.derive_receipt_keys(crypto.generate_receipt(), SALT, CHEAP)
-    assert keys.lookup_token != keys.wrap_key
+    assert keys.lookup_token not in (keys.public_key, bytes(keys.private_key))
 
 
 def test_spaced_unspaced_and_arabic_receipts_give_the_same_keys():
@@ -187,18 +187,18 @@ def test_typo_is_refused_before_any_key_derivation(monkeypatch):
     assert calls == []
 
 
-def test_receipt_wrap_key_opens_the_case_compartment_only_with_the_right_receipt():
+def test_receipt_key_pair_opens_the_case_compartment_only_with_the_right_receipt():
     case_key, case_id = crypto.generate_keypair(), uuid.uuid4()
     receipt = crypto.generate_receipt()
     keys = crypto.derive_receipt_keys(receipt, SALT, CHEAP)
-    wrap = crypto.wrap_under_key(case_key, case_id, keys.wrap_key, WrapPurpose.RECEIPT)
+    wrap = crypto.seal_grant(case_key, case_id, keys.public_key, WrapPurpose.RECEIPT)
     typed = crypto.derive_receipt_keys(crypto.format_receipt(receipt), SALT, CHEAP)
-    opened = crypto.unwrap_under_key(
-        wrap, case_id, typed.wrap_key, WrapPurpose.RECEIPT, crypto.public_bytes(case_key)
+    opened = crypto.open_grant(
+        wrap, typed.private_key, case_id, crypto.public_bytes(case_key), WrapPurpose.RECEIPT
     )
     assert bytes(opened) == bytes(case_key)
     wrong = crypto.derive_receipt_keys(crypto.generate_receipt(), SALT, CHEAP)
     with pytest.raises(crypto.IntegrityError):
-        crypto.unwrap_under_key(
-            wrap, case_id, wrong.wrap_key, WrapPurpose.RECEIPT, crypto.public_bytes(case_key)
+        crypto.open_grant(
+            wrap, wrong.private_key, case_id, crypto.public_bytes(case_key), WrapPurpose.RECEIPT
         )

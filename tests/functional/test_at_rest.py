@@ -262,12 +262,13 @@ def test_the_receipt_opens_the_case_compartment_and_its_answers(portal, client):
         lock = db.get(ReceiptLock, keys.lookup_token)
     assert lock is not None and lock.case_id == case_id
     assert lock.compartment_id == compartment.id
-    key = crypto.unwrap_under_key(
+    assert lock.public_key == keys.public_key
+    key = crypto.open_grant(
         lock.wrap,
+        keys.private_key,
         lock.compartment_id,
-        keys.wrap_key,
-        crypto.WrapPurpose.RECEIPT,
         compartment.public_key,
+        crypto.WrapPurpose.RECEIPT,
     )
     answers = json.loads(vault.open_record(key, record_of(portal, case_id, RecordKind.ANSWERS)))
     assert answers["what_happened"] == "Receipt-canary they took our land"
@@ -282,6 +283,6 @@ def test_the_receipt_opens_neither_the_identity_nor_the_staff_compartment(portal
     for kind in (CompartmentKind.IDENTITY, CompartmentKind.STAFF):
         other = compartment_of(portal, case_id, kind)
         with pytest.raises(crypto.IntegrityError):
-            crypto.unwrap_under_key(
-                lock.wrap, other.id, keys.wrap_key, crypto.WrapPurpose.RECEIPT, other.public_key
+            crypto.open_grant(
+                lock.wrap, keys.private_key, other.id, other.public_key, crypto.WrapPurpose.RECEIPT
             )

@@ -19,6 +19,7 @@ from portal.models import (
     Case,
     CompartmentKind,
     Grant,
+    ReceiptLock,
     Record,
     RecordKind,
     ReporterSession,
@@ -208,9 +209,16 @@ def test_the_session_row_holds_neither_the_case_key_nor_the_cookie_token(portal,
         stored = value if isinstance(value, bytes) else str(value).encode()
         assert bytes(case_key) not in stored, column.key
         assert token not in stored, column.key
+    with portal.db as db:
+        lock = db.scalar(select(ReceiptLock))
     expires = int(row.expires_at.timestamp())
-    args = (row.wrapped_key, compartment.id, "reporter", expires, compartment.public_key)
-    assert bytes(crypto.unwrap_session_key(token, *args)) == bytes(case_key)
+    # The session holds the receipt's own private key (which opens the case compartment).
+    args = (row.wrapped_key, lock.case_id, "reporter", expires, lock.public_key)
+    receipt_key = crypto.unwrap_session_key(token, *args)
+    opened = crypto.open_grant(
+        lock.wrap, receipt_key, compartment.id, compartment.public_key, crypto.WrapPurpose.RECEIPT
+    )
+    assert bytes(opened) == bytes(case_key)
     with pytest.raises(crypto.IntegrityError):  # the row alone opens nothing
         crypto.unwrap_session_key(row.id, *args)
 

@@ -60,9 +60,10 @@ def add_files(client: FlaskClient, files: list[tuple[str, bytes]], action: str =
     return client.post("/report/evidence", data=data, content_type="multipart/form-data")
 
 
-def send(client: FlaskClient) -> str:
-    token = token_from(client, "/report/check")
-    response = client.post("/report/send", data={"csrf_token": token})
+def send(client: FlaskClient, lang: str | None = None) -> str:
+    query = f"?lang={lang}" if lang else ""
+    token = token_from(client, f"/report/check{query}")
+    response = client.post(f"/report/send{query}", data={"csrf_token": token})
     assert response.status_code == 200, response.get_data(as_text=True)[:3000]
     match = RECEIPT.search(response.get_data(as_text=True))
     assert match, "no receipt on the page"
@@ -87,4 +88,4 @@ def file_complaint(
         assert response.status_code == 302, (step, response.get_data(as_text=True)[:3000])
     response = add_files(client, list(files))
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
-    return send(client)
+    return send(client, lang)

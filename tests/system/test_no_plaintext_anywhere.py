@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from tests.support import database as testdb
@@ -157,6 +158,14 @@ def test_canaries_reach_the_caseworker_and_nothing_else(tmp_path, environment, s
             "/sign-in",
             {"csrf_token": staff.csrf("/sign-in"), "email": EMAIL, "password": PASSWORD},
         )
+        # The first sign-in sets up the second factor from the key written out on the page.
+        secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7 ]+)<', reply.text).group(1)
+        code = pyotp.TOTP(secret.replace(" ", "")).now()
+        reply = staff.post(
+            "/sign-in/enrol", {"csrf_token": staff.csrf("/sign-in/enrol"), "code": code}
+        )
+        assert reply.status == 200 and "Your recovery codes" in reply.text
+        reply = staff.get("/caseworker/cases")
         assert reply.status == 200 and "/caseworker/cases/" in reply.text
         case_path = re.search(r'href="(/caseworker/cases/[0-9a-f-]{36})"', reply.text).group(1)
         page = staff.get(case_path)
