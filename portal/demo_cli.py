@@ -78,3 +78,5 @@ def demo_command(count: int | None) -> None:
     click.echo("Sign in at http://127.0.0.1:5000/sign-in")
     click.echo(f"    email:    {DEMO_EMAIL}")
     click.echo(f"    password: {password or '(lost: delete the data dir and run make run again)'}")
+    click.echo("At the first sign-in, set up the second factor: scan the QR code with an")
+    click.echo("authenticator app (or type the key shown under it), then enter its 6-digit code.")
