@@ -283,6 +283,29 @@ def change_own_password() -> Page:
     return _account_page(form)
 
 
+@blueprint.post("/caseworker/account/notifications")
+@staff_required()
+def notification_choice() -> Response:
+    """Emails as things happen, or one daily summary (which tells the mail provider less)."""
+    who = current_staff()
+    assert who is not None
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    account = db.get(Account, who.account.id)
+    assert account is not None
+    account.notify_digest = request.form.get("digest") == "yes"
+    db.add(
+        AuditEvent(
+            action="account.notifications_changed",
+            actor_account_id=account.id,
+            detail="digest" if account.notify_digest else "immediate",
+        )
+    )
+    db.commit()
+    return redirect(url_for("caseworker.account", saved="notifications") + "#notifications")
+
+
 @blueprint.post("/caseworker/account/sign-out-everywhere")
 @staff_required()
 def sign_out_everywhere() -> Response:

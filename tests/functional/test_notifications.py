@@ -349,3 +349,26 @@ def test_the_sign_in_address_comes_from_the_environment(tmp_path: object) -> Non
     assert Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).public_url == (
         "http://127.0.0.1:5000"
     )
+
+
+def test_an_account_chooses_the_daily_summary_on_its_account_page(portal):
+    from portal.models import Account
+    from tests.conftest import csrf_token, sign_in
+
+    portal.account("chooser@example.org")
+    staff = portal.app.test_client()
+    sign_in(staff, "chooser@example.org")
+    token = csrf_token(staff, "/caseworker/account")
+    response = staff.post(
+        "/caseworker/account/notifications", data={"csrf_token": token, "digest": "yes"}
+    )
+    assert response.status_code == 302
+    with portal.db as db:
+        account = db.scalar(select(Account).where(Account.email == "chooser@example.org"))
+    assert account.notify_digest is True
+    page = staff.get("/caseworker/account").get_data(as_text=True)
+    assert 'id="digest-yes" name="digest" value="yes" checked' in page
+    token = csrf_token(staff, "/caseworker/account")
+    staff.post("/caseworker/account/notifications", data={"csrf_token": token, "digest": "no"})
+    with portal.db as db:
+        assert db.get(Account, account.id).notify_digest is False
