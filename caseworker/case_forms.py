@@ -47,10 +47,6 @@ class NoteForm(FlaskForm):
     )
 
 
-class AccountChoiceForm(FlaskForm):
-    account = SelectField(_l("Account"), validate_choice=True)
-
-
 class CaseMessageForm(FlaskForm):
     message = TextAreaField(
         _l("Message to the reporter"),

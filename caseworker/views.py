@@ -108,6 +108,7 @@ def case(
     supervising = who.account.role in SUPERVISING_ROLES
     current_holders = holders(db, case_id) if supervising else []
     held = {holder.account.id for holder in current_holders}
+    requests = pending_identity_requests(db, case_id)
     return render_template(
         "caseworker/case.html",
         view=view,
@@ -123,11 +124,8 @@ def case(
         holders=current_holders,
         assign_choices=staff_choices(set()) if supervising else [],
         grant_choices=staff_choices(held) if supervising else [],
-        identity_requests=pending_identity_requests(db, case_id) if supervising else [],
-        asked_identity=any(
-            request.account_id == who.account.id
-            for request, _account in pending_identity_requests(db, case_id)
-        ),
+        identity_requests=requests if supervising else [],
+        asked_identity=any(request.account_id == who.account.id for request, _account in requests),
     ), 400 if failed else 200
 
 

@@ -86,6 +86,20 @@ def _optional_text(value: str | None) -> str | bytes:
     return value if value is not None else b""
 
 
+def hash_of(key: bytes, previous: bytes, sequence: int, event: Any) -> bytes:
+    """``event_hash`` of an event or a row read back (anything with the event's fields)."""
+    return event_hash(
+        key,
+        prev_hash=previous,
+        sequence=sequence,
+        occurred_at=event.occurred_at,
+        actor_account_id=event.actor_account_id,
+        action=event.action,
+        case_id=event.case_id,
+        detail=event.detail,
+    )
+
+
 def event_hash(
     key: bytes,
     *,
@@ -163,16 +177,7 @@ def chain_pending(session: Session, key: bytes, pending: list[AuditEvent]) -> No
         sequence += 1
         _normalise(audit_event)
         audit_event.prev_hash = previous
-        audit_event.hash = previous = event_hash(
-            key,
-            prev_hash=previous,
-            sequence=sequence,
-            occurred_at=audit_event.occurred_at,
-            actor_account_id=audit_event.actor_account_id,
-            action=audit_event.action,
-            case_id=audit_event.case_id,
-            detail=audit_event.detail,
-        )
+        audit_event.hash = previous = hash_of(key, previous, sequence, audit_event)
     connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=previous))
 
 
@@ -279,16 +284,7 @@ def _check(
         return Problem.UNCHAINED
     if not constant_time_equal(bytes(row.prev_hash), previous):
         return Problem.LINK
-    expected = event_hash(
-        key,
-        prev_hash=previous,
-        sequence=sequence,
-        occurred_at=row.occurred_at,
-        actor_account_id=row.actor_account_id,
-        action=row.action,
-        case_id=row.case_id,
-        detail=row.detail,
-    )
+    expected = hash_of(key, previous, sequence, row)
     if not constant_time_equal(bytes(row.hash), expected):
         return Problem.ALTERED
     return None

@@ -54,7 +54,6 @@ class Settings:
     testing: bool = False
     # Days allowed in each stage (see portal.workflow.DEFAULT_DEADLINES), e.g. {"assessment": 20}.
     stage_deadlines: Mapping[str, int] = field(default_factory=dict)
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.testing and not self.argon2.is_production_strength:

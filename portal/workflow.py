@@ -95,8 +95,9 @@ class Move:
 def apply_move(db: Session, settings: Settings, case: Case, move: Move, actor: uuid.UUID) -> None:
     """Record the move on the case (the caller has sealed its message or reason, and commits)."""
     current = Stage(case.stage)
-    if move.problems(current):
-        raise TransitionError(",".join(move.problems(current)))
+    problems = move.problems(current)
+    if problems:
+        raise TransitionError(",".join(problems))
     db.add(
         StageEvent(
             case_id=case.id,
