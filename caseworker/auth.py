@@ -39,6 +39,7 @@ from portal.staff import (
     finish_sign_in,
     is_throttled,
     record_failure,
+    reset_second_factor,
     start_half_session,
 )
 from portal.throttle import DerivationBudget
@@ -333,6 +334,7 @@ def accounts_admin(problem: str | None = None) -> tuple[str, int]:
     accounts = db_session().scalars(select(Account).order_by(Account.email)).all()
     done = request.args.get("deactivated")
     deactivated = next((a for a in accounts if str(a.id) == done and not a.is_active), None)
+    reset = next((a for a in accounts if str(a.id) == request.args.get("reset")), None)
     return render_template(
         "caseworker/accounts_admin.html",
         who=who,
@@ -340,6 +342,7 @@ def accounts_admin(problem: str | None = None) -> tuple[str, int]:
         accounts=accounts,
         action=ActionForm(),
         deactivated=deactivated,
+        reset=reset if reset is not None and reset.totp_secret is None else None,
         problem=problem,
     ), 400 if problem else 200
 
@@ -361,3 +364,24 @@ def deactivate(account_id: uuid.UUID) -> Page:
         deactivate_account(db, target, who.account.id)
         db.commit()
     return redirect(url_for("caseworker.accounts_admin", deactivated=str(target.id)))
+
+
+@blueprint.post("/caseworker/admin/accounts/<uuid:account_id>/reset-second-factor")
+@staff_required(*ADMIN_ROLES)
+def reset_second_factor_view(account_id: uuid.UUID) -> Page:
+    who = current_staff()
+    assert who is not None
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    target = db.get(Account, account_id)
+    if target is None:
+        abort(404)
+    if target.id == who.account.id:
+        return accounts_admin(
+            problem=_("You cannot reset your own second factor: use one of your recovery codes.")
+        )
+    if target.totp_secret is not None:
+        reset_second_factor(db, target, who.account.id)
+        db.commit()
+    return redirect(url_for("caseworker.accounts_admin", reset=str(target.id)))

@@ -2,17 +2,19 @@
 
 Nothing here reads the request: the view hands over the query string as a mapping and gets back
 a :class:`Listing`. Every query starts from :func:`portal.access.visible_cases`, so a case is
-listed or counted only through a grant the account holds.
+listed only through a grant the account holds.
 
 Built so that no query touches every case: the cost that grows with the caseload is the grant
-check, an EXISTS probe per case considered, so every query stops early: a page is read in the
+check, an EXISTS probe per case considered, so every query stops early. A page is read in the
 order of an index (due date or received date) and stops after fifty-one rows; each filter is a
-condition on a column of ``cases`` (or a primary-key probe of ``case_topics``); the counts per
-stage stop at ``COUNT_CAP`` each ("more than 50") unless the caseworker asks for every case to
-be counted (``count=all``: one ``GROUP BY``, slower with many cases). Cases without a due date
-come after all that have one when sorting by due date, read as a second range rather than by
-sorting every case. With filters, a capped count still reads the stage's cases until it has
-found enough that match, so rare combinations cost more.
+condition on a column of ``cases`` (or a primary-key probe of ``case_topics``). The counts per
+stage are not counted at all: they are read from ``stage_tallies`` (see ``portal.tallies``),
+which holds, for each account, how many of its cases are in each stage. They are the counts of
+all the account's cases; with other filters set, how many cases match is known exactly only
+when they fit in the pages read, unless the caseworker asks for every matching case to be
+counted (``count=all``: one ``GROUP BY``, slower with many cases). Cases without a due date come
+after all that have one when sorting by due date, read as a second range rather than by sorting
+every case.
 """
 
 from __future__ import annotations
@@ -27,15 +29,13 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session
 
+from . import tallies
 from .access import visible_cases
 from .models import Account, Case, CaseTopic, Channel
 from .stages import Stage
 from .topics import TOPICS
 
 PAGE_SIZE = 50
-# Counts per stage stop here ("more than 50"): counting every one of a hundred thousand cases
-# through the grant check would make the page's time grow with the caseload.
-COUNT_CAP = 50
 # Pages are read with OFFSET, whose cost grows with the page number: past this page, sort or
 # filter instead.
 MAX_PAGE = 200
@@ -131,11 +131,10 @@ class CaseFilters:
 
 @dataclass(frozen=True)
 class StageCount:
-    """Visible cases in a stage; with ``more``, ``count`` is the cap and there are more."""
+    """Visible cases in a stage."""
 
     stage: Stage
     count: int
-    more: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,9 +143,11 @@ class Listing:
 
     cases: list[Case]
     filters: CaseFilters
-    counts: list[StageCount]  # every stage, in workflow order, with the non-stage filters
+    counts: list[StageCount]  # every stage, in workflow order
+    counts_filtered: bool  # the counts follow the non-stage filters (else: every case)
+    other_filters: bool  # some filter other than the stage is set
     total: int  # cases matching every filter, the stage included (at least, unless exact)
-    exact: bool  # False when a count reached the cap: ``total`` is then a lower bound
+    exact: bool  # False when only some matching cases were read: ``total`` is a lower bound
     page: int
     pages: int | None  # None when the total is not known exactly
     has_next: bool
@@ -155,12 +156,8 @@ class Listing:
 
     @property
     def all_stages(self) -> int:
-        """Cases matching the non-stage filters, whatever their stage (at least)."""
+        """The cases counted, whatever their stage."""
         return sum(item.count for item in self.counts)
-
-    @property
-    def all_stages_more(self) -> bool:
-        return any(item.more for item in self.counts)
 
 
 def _member(enum: type[E], value: str) -> E | None:
@@ -216,40 +213,27 @@ def conditions(
     return where
 
 
-def stage_counts(
-    db: Session, account: Account, filters: CaseFilters, on: date, cap: int | None = COUNT_CAP
-) -> dict[Stage, int]:
-    """Visible cases per stage under the non-stage filters.
+def stage_counts(db: Session, account: Account, filters: CaseFilters, on: date) -> dict[Stage, int]:
+    """Visible cases per stage under the non-stage filters, counted one by one.
 
-    With a ``cap`` each stage is counted up to ``cap + 1`` (more than ``cap`` means "more than
-    ``cap``"): one statement of bounded reads along the stage index, whose cost does not grow
-    with the caseload. Without one, every case is counted in one ``GROUP BY``, which takes time
-    in proportion to the cases visible.
+    One ``GROUP BY`` over every matching case: its time grows with the caseload, so the list
+    does this only when asked (``count=all``); otherwise it reads the kept tallies.
     """
-    where = conditions(filters, account, on, stage=False)
-    if cap is None:
-        grouped = (
-            visible_cases(account)
-            .with_only_columns(Case.stage, func.count())
-            .where(*where)
-            .group_by(Case.stage)
-            .order_by(None)
-        )
-        found = {str(stage): int(number) for stage, number in db.execute(grouped)}
-        return {stage: found.get(stage.value, 0) for stage in Stage}
-    columns = []
-    for stage in Stage:
-        matching = (
-            visible_cases(account)
-            .with_only_columns(Case.id)
-            .where(Case.stage == stage.value, *where)
-            .order_by(None)
-            .limit(cap + 1)
-            .subquery()
-        )
-        columns.append(select(func.count()).select_from(matching).scalar_subquery())
-    row = db.execute(select(*columns)).one()
-    return {stage: int(number) for stage, number in zip(Stage, row, strict=True)}
+    grouped = (
+        visible_cases(account)
+        .with_only_columns(Case.stage, func.count())
+        .where(*conditions(filters, account, on, stage=False))
+        .group_by(Case.stage)
+        .order_by(None)
+    )
+    found = {str(stage): int(number) for stage, number in db.execute(grouped)}
+    return {stage: found.get(stage.value, 0) for stage in Stage}
+
+
+def kept_counts(db: Session, account: Account) -> dict[Stage, int]:
+    """Every visible case per stage, as kept in ``stage_tallies``: one primary-key range read."""
+    kept = tallies.for_account(db, account.id)
+    return {stage: kept.get(stage.value, 0) for stage in Stage}
 
 
 def _page_query(
@@ -297,20 +281,20 @@ def page_of_cases(
 
 def list_cases(db: Session, account: Account, filters: CaseFilters, on: date) -> Listing:
     """One page of the account's visible cases under ``filters``, with counts per stage."""
-    cap = None if filters.count_all else COUNT_CAP
-    counted = stage_counts(db, account, filters, on, cap)
-    counts = [
-        StageCount(
-            stage, number if cap is None else min(number, cap), cap is not None and number > cap
-        )
-        for stage, number in counted.items()
-    ]
-    relevant = [c for c in counts if filters.stage is None or c.stage is filters.stage]
-    total = sum(c.count for c in relevant)
-    exact = not any(c.more for c in relevant)
+    narrowed = bool(conditions(filters, account, on, stage=False))
+    filtered = narrowed and filters.count_all  # counts that follow the non-stage filters
+    counted = stage_counts(db, account, filters, on) if filtered else kept_counts(db, account)
+    counts = [StageCount(stage, number) for stage, number in counted.items()]
+    exact = filtered or not narrowed
+    total = sum(c.count for c in counts if filters.stage is None or c.stage is filters.stage)
     pages = max(1, -(-total // PAGE_SIZE)) if exact else None
     page = min(filters.page, pages) if pages is not None else filters.page
-    cases, more = page_of_cases(db, account, filters, on, (page - 1) * PAGE_SIZE)
+    offset = (page - 1) * PAGE_SIZE
+    cases, more = page_of_cases(db, account, filters, on, offset)
+    if not exact:
+        # Unknown beyond what was read: exact once the last page is in hand, else "more than".
+        total = offset + len(cases)
+        exact = not more and (bool(cases) or page == 1)
     assigned_ids = {case.assigned_to_id for case in cases if case.assigned_to_id}
     assignees = (
         {a.id: a for a in db.scalars(select(Account).where(Account.id.in_(assigned_ids)))}
@@ -321,6 +305,8 @@ def list_cases(db: Session, account: Account, filters: CaseFilters, on: date) ->
         cases=cases,
         filters=replace(filters, page=page),
         counts=counts,
+        counts_filtered=filtered,
+        other_filters=narrowed,
         total=total,
         exact=exact,
         page=page,
@@ -339,7 +325,6 @@ def is_overdue(case: Case, on: date) -> bool:
 
 
 __all__ = [
-    "COUNT_CAP",
     "PAGE_SIZE",
     "Assigned",
     "CaseFilters",
@@ -349,6 +334,7 @@ __all__ = [
     "StageCount",
     "conditions",
     "is_overdue",
+    "kept_counts",
     "list_cases",
     "stage_counts",
     "week_end",

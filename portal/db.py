@@ -11,10 +11,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from .audit import install_chain_hook, register_engine
+from .tallies import install_tally_hooks
 
 # Every session, whether made by ``Database.sessions`` or as ``Session(engine)``, chains the
-# audit events it writes (see ``portal.audit``).
+# audit events it writes (see ``portal.audit``) and keeps the case counts per stage (see
+# ``portal.tallies``).
 install_chain_hook()
+install_tally_hooks()
 
 
 class Database:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
@@ -144,20 +144,15 @@ def revoke(
     """Take every key of the case from ``account`` and rotate what it could read."""
     if account.id == who.account.id:
         raise SharingError("you cannot revoke your own access")
-    account_kinds = {
-        kind
-        for (kind,) in db.execute(
-            select(Compartment.kind)
-            .join(Grant, Grant.compartment_id == Compartment.id)
-            .where(Compartment.case_id == case_id, Grant.account_id == account.id)
-        )
-    }
-    db.execute(
-        delete(Grant).where(
-            Grant.account_id == account.id,
-            Grant.compartment_id.in_(select(Compartment.id).where(Compartment.case_id == case_id)),
-        )
-    )
+    held = db.execute(
+        select(Grant, Compartment.kind)
+        .join(Compartment, Grant.compartment_id == Compartment.id)
+        .where(Compartment.case_id == case_id, Grant.account_id == account.id)
+    ).all()
+    account_kinds = {kind for _grant, kind in held}
+    for grant, _kind in held:  # one by one, so that the case counts per stage follow
+        db.delete(grant)
+    db.flush()
     for kind in CompartmentKind:
         if kind.value in account_kinds and kind is not CompartmentKind.REFERRAL:
             rotate(db, keyring, case_id, kind)

@@ -25,7 +25,7 @@ from crypto.encoding import decode_fields, encode_fields
 from . import totp
 from .config import Settings
 from .keyring import Keyring
-from .models import Account, AuditEvent, Role, StaffSession, utcnow
+from .models import Account, AuditEvent, RecoveryCode, Role, StaffSession, utcnow
 
 MIN_PASSWORD_CHARS = 12
 _COMMON_PASSWORDS = frozenset(
@@ -403,4 +403,19 @@ def deactivate_account(db: Session, account: Account, actor_id: uuid.UUID | None
     end_all_sessions(db, account.id)
     db.add(
         AuditEvent(action="account.deactivated", actor_account_id=actor_id, detail=str(account.id))
+    )
+
+
+def reset_second_factor(db: Session, account: Account, actor_id: uuid.UUID | None) -> None:
+    """Forget an account's second factor (for someone who lost both their authenticator and
+    their recovery codes): its sessions end, and its next sign-in, after the password, sets up
+    a new one. The password, and with it the account's key, stays the person's own."""
+    account.totp_secret = None
+    account.totp_last_step = None
+    db.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+    end_all_sessions(db, account.id)
+    db.add(
+        AuditEvent(
+            action="account.second_factor_reset", actor_account_id=actor_id, detail=str(account.id)
+        )
     )

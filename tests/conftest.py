@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 import crypto
 from crypto import Argon2Params
-from portal import Settings, create_app, migrate, totp
+from portal import Settings, create_app, migrate, tallies, totp
 from portal.catalogs import compile_catalogs
 from portal.models import Account, Role
 from portal.setup import initialise
@@ -141,7 +141,11 @@ def portal(settings: Settings) -> Iterator[Portal]:
         key, secret = initialise(db, app.extensions["portal_keyring"], settings)
         db.commit()
     yield Portal(app=app, settings=settings, recovery_key=key, recovery_secret=secret)
+    # Whatever the test did, the kept counts of cases per account and stage are still exact.
+    with Session(app.extensions["portal_db"].engine) as db:
+        kept, counted = tallies.stored(db), tallies.truth(db)
     app.extensions["portal_db"].dispose()
+    assert kept == counted, f"stage tallies drifted: kept {kept}, counted {counted}"
 
 
 @pytest.fixture

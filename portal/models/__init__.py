@@ -27,6 +27,7 @@ from .draft import Draft, ReporterSession
 from .installation import Installation
 from .record import AuthorRole, Record, RecordKind, StoredFile
 from .session import StaffSession
+from .tally import StageTally
 from .template import MessageTemplate
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "Role",
     "StaffSession",
     "StageEvent",
+    "StageTally",
     "StoredFile",
     "day_start",
     "today",

@@ -8,7 +8,8 @@ import re
 from sqlalchemy import select
 
 import crypto
-from portal.models import AuditEvent, Role, StaffSession
+from portal import totp
+from portal.models import AuditEvent, RecoveryCode, Role, StaffSession
 from tests.conftest import PASSWORD, csrf_token, sign_in
 from tests.functional.helpers import account_by_email, case_url, only_case_id, staff_client
 from tests.support.filing import file_complaint
@@ -194,3 +195,68 @@ def test_the_deactivate_command_switches_an_account_off(portal):
     unknown = runner.invoke(args=["account", "deactivate", "--email", "nobody@example.org"])
     assert unknown.exit_code != 0
     assert "There is no account with email nobody@example.org." in unknown.output
+
+
+# --- resetting a lost second factor -----------------------------------------------------------
+
+
+def test_an_admin_resets_a_lost_second_factor_and_the_person_enrols_again(portal):
+    target = portal.account(CASEWORKER)
+    admin_account = portal.account(ADMIN, Role.ADMIN)
+    with portal.app.app_context(), portal.db as db:
+        totp.replace_recovery_codes(db, portal.data_dir.server_mac_key(), target.id)
+        db.commit()
+    victim_browser = staff_client(portal, CASEWORKER)
+    admin = staff_client(portal, ADMIN)
+    url = f"{ACCOUNTS}/{target.id}/reset-second-factor"
+    assert f'action="{url}"' in admin.get(ACCOUNTS).get_data(as_text=True)
+
+    assert admin.post(url, data={}).status_code == 400  # no CSRF token: nothing happens
+    assert account_by_email(portal, CASEWORKER).totp_secret is not None
+
+    response = admin.post(url, data={"csrf_token": csrf_token(admin, ACCOUNTS)})
+
+    assert response.status_code == 302
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{CASEWORKER} was signed out everywhere and will set up a new second factor" in page
+    after = account_by_email(portal, CASEWORKER)
+    assert (after.totp_secret, after.totp_last_step, after.is_active) == (None, None, True)
+    with portal.db as db:
+        assert (
+            db.scalars(select(RecoveryCode).where(RecoveryCode.account_id == target.id)).all() == []
+        )
+    assert sessions_of(portal, CASEWORKER) == []
+    assert victim_browser.get("/caseworker/cases").headers["Location"] == "/sign-in"
+    (event,) = events(portal, "account.second_factor_reset")
+    assert (event.actor_account_id, event.detail) == (admin_account.id, str(target.id))
+    # The password still opens the account, and leads straight to setting up a new factor.
+    fresh = portal.app.test_client()
+    token = csrf_token(fresh, "/sign-in")
+    signed = fresh.post(
+        "/sign-in", data={"csrf_token": token, "email": CASEWORKER, "password": PASSWORD}
+    )
+    assert signed.headers["Location"] == "/sign-in/enrol"
+    assert fresh.get("/caseworker/cases").headers["Location"] == "/sign-in"
+
+
+def test_an_admin_cannot_reset_their_own_second_factor(portal):
+    admin_account = portal.account(ADMIN, Role.ADMIN)
+    admin = staff_client(portal, ADMIN)
+    response = admin.post(
+        f"{ACCOUNTS}/{admin_account.id}/reset-second-factor",
+        data={"csrf_token": csrf_token(admin, ACCOUNTS)},
+    )
+    assert response.status_code == 400
+    assert "You cannot reset your own second factor" in response.get_data(as_text=True)
+    assert account_by_email(portal, ADMIN).totp_secret is not None
+    assert events(portal, "account.second_factor_reset") == []
+
+
+def test_a_supervisor_cannot_reset_anyone_s_second_factor(portal):
+    portal.account("supervisor@example.org", Role.SUPERVISOR)
+    other = portal.account(CASEWORKER)
+    staff = staff_client(portal, "supervisor@example.org")
+    token = csrf_token(staff, "/caseworker/account")
+    response = staff.post(f"{ACCOUNTS}/{other.id}/reset-second-factor", data={"csrf_token": token})
+    assert response.status_code == 404
+    assert account_by_email(portal, CASEWORKER).totp_secret is not None

@@ -17,9 +17,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from portal import dashboard
+from portal import dashboard, tallies
 from portal.demo_bulk import make_demo_cases
-from portal.models import Account, Case, CaseTopic, Role, today
+from portal.models import Account, Case, CaseTopic, Role, StageTally, today
 from portal.stages import Stage
 from tests.conftest import Portal
 from tests.functional.helpers import staff_client
@@ -224,12 +224,21 @@ def test_each_filter_keeps_exactly_the_cases_it_names(
     assert kept and len(kept) < len(caseload.rows), (name, len(kept))
 
     html = page(worker, "?" + query)
+    counted_html = page(worker, "?" + query + "&count=all")
 
     assert set(references(html)) == kept
     assert len(references(html)) == len(kept)
-    # Counts per stage follow every filter but the stage one.
+    # Fewer than a page: how many match is known exactly either way.
+    assert f"{len(kept)} case" in html
+    # The counts per stage are of every case, read from the kept tallies ...
+    assert stage_counts(html) == expected_counts(caseload.rows)
+    # ... unless the caseworker asks to count the matching ones: every filter but the stage.
     counted = caseload.rows if name == "stage" else [row for row in caseload.rows if rule(row)]
-    assert stage_counts(html) == expected_counts(counted)
+    assert stage_counts(counted_html) == expected_counts(counted)
+    assert set(references(counted_html)) == kept
+    if name != "stage":
+        assert "These counts are of all your cases" in html
+        assert "These counts are of the cases that match the filters." in counted_html
 
 
 def test_filters_combine(worker: FlaskClient, caseload: Caseload) -> None:
@@ -237,7 +246,7 @@ def test_filters_combine(worker: FlaskClient, caseload: Caseload) -> None:
     stage = most_common([row.stage for row in caseload.rows if by_language(row)])
     kept = {row.reference for row in caseload.rows if by_language(row) and row.stage == stage}
 
-    html = page(worker, f"?{language_query}&stage={stage}")
+    html = page(worker, f"?{language_query}&stage={stage}&count=all")
 
     assert set(references(html)) == kept
     assert stage_counts(html) == expected_counts([r for r in caseload.rows if by_language(r)])
@@ -252,7 +261,8 @@ def test_a_filter_that_matches_nothing_says_so(worker: FlaskClient, caseload: Ca
 
     assert references(html) == []
     assert "No case matches these filters." in html
-    assert set(stage_counts(html).values()) == {"0"}
+    assert "0 cases" in html
+    assert set(stage_counts(page(worker, f"?country={absent}&count=all")).values()) == {"0"}
 
 
 def test_unknown_values_are_ignored(worker: FlaskClient, caseload: Caseload) -> None:
@@ -400,21 +410,45 @@ def test_overdue_dates_are_highlighted(worker: FlaskClient, caseload: Caseload) 
         assert ('class="overdue"' in cells.group(0)) is _late(row, on), row
 
 
-def test_counts_stop_at_the_cap_unless_every_case_is_counted(
+def test_with_more_matches_than_a_page_the_total_is_a_lower_bound_until_the_last_page(
     worker: FlaskClient, caseload: Caseload, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dashboard, "COUNT_CAP", 2)
-    exact = expected_counts(caseload.rows)
+    monkeypatch.setattr(dashboard, "PAGE_SIZE", 4)
+    query, rule = FILTERS["unassigned"](caseload)
+    kept = [row for row in caseload.rows if rule(row)]
+    assert len(kept) > 8, len(kept)
+    last = -(-len(kept) // 4)
 
-    capped = page(worker)
-    counted = page(worker, "?count=all")
+    first = page(worker, "?" + query)
+    final = page(worker, f"?{query}&page={last}")
+    counted = page(worker, f"?{query}&count=all")
 
-    for stage, number in stage_counts(capped).items():
-        assert number == (exact[stage] if int(exact[stage]) <= 2 else "more than 2"), stage
-    assert "Count every case (slower)" in capped
-    assert "More than" in capped
-    assert stage_counts(counted) == exact
-    assert "30 cases" in counted
+    assert "More than 4 cases" in first
+    assert "Page 1 of" not in first and "Page 1" in first
+    assert f"{len(kept)} cases" in final
+    assert f"{len(kept)} cases" in counted
+    assert f"Page 1 of {last}" in counted
+
+
+def test_the_counts_come_from_the_kept_tallies(
+    portal: Portal, worker: FlaskClient, caseload: Caseload
+) -> None:
+    """The counts shown are the stored tallies (not a count at view time): prove it by
+    changing a tally behind the portal's back, then putting it right with a recount."""
+    with portal.db as db:
+        db.execute(
+            update(StageTally)
+            .where(StageTally.account_id == caseload.worker_id, StageTally.stage == "closed")
+            .values(cases=StageTally.cases + 1000)
+        )
+        db.commit()
+    shown = stage_counts(page(worker))["closed"]
+    with portal.db as db:
+        tallies.recount(db)
+        db.commit()
+
+    assert int(shown.replace(",", "")) == int(expected_counts(caseload.rows)["closed"]) + 1000
+    assert stage_counts(page(worker)) == expected_counts(caseload.rows)
 
 
 def test_the_form_is_plain_html_with_a_label_for_every_field(
