@@ -33,6 +33,7 @@ from .models import (
     Role,
     utcnow,
 )
+from .registry import company_named, load_starter_catalogue
 from .setup import initialise, is_initialised
 from .staff import (
     AccountExists,
@@ -83,6 +84,14 @@ def setup_command(recovery_file: Path | None) -> None:
     migrate.upgrade(database.engine)
     click.echo(f"Database schema is at revision {migrate.current_revision(database.engine)}.")
     with Session(database.engine) as db:
+        loaded = load_starter_catalogue(db)
+        db.commit()
+    if loaded:
+        click.echo(
+            f"Loaded {loaded} alternative procedures from the starter catalogue, each marked as"
+            " not yet verified: check them under Admin, Procedures."
+        )
+    with Session(database.engine) as db:
         if is_initialised(db):
             click.echo("The portal is already set up. No secret is shown again.")
             return
@@ -132,10 +141,25 @@ def account_group() -> None:
 @click.option("--name", "display_name", required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--no-intake", is_flag=True, help="Do not grant this account every new case.")
+@click.option(
+    "--company",
+    "company_name",
+    help="For --role company: the member company (added to the registry if missing).",
+)
 def create_account_command(
-    role: str, email: str, display_name: str, password_stdin: bool, no_intake: bool
+    role: str,
+    email: str,
+    display_name: str,
+    password_stdin: bool,
+    no_intake: bool,
+    company_name: str | None,
 ) -> None:
     """Create an account with its own key pair."""
+    if (role == Role.COMPANY.value) != bool(company_name and company_name.strip()):
+        raise click.BadParameter(
+            "--company NAME is needed with --role company, and only with it.",
+            param_hint="--company",
+        )
     settings, database, keyring, _data_dir = _parts()
     email = email.strip().lower()
     if password_stdin:
@@ -146,6 +170,7 @@ def create_account_command(
     if problem:
         raise click.ClickException(f"Password refused: {problem}")
     with Session(database.engine) as db:
+        company = company_named(db, company_name) if company_name else None
         try:
             account = create_account(
                 db,
@@ -156,6 +181,7 @@ def create_account_command(
                 role=Role(role),
                 password=password,
                 intake=not no_intake,
+                company=company,
             )
         except AccountExists as exc:
             raise click.ClickException(f"An account with email {email} already exists.") from exc
@@ -163,7 +189,8 @@ def create_account_command(
             raise click.ClickException(f"Password refused: {exc}") from exc
         db.commit()
         intake_note = " (in the intake team)" if account.in_intake_team else ""
-        click.echo(f"Created {account.role} account {account.email}{intake_note}.")
+        of_company = f" of {company.name}" if company is not None else ""
+        click.echo(f"Created {account.role} account {account.email}{of_company}{intake_note}.")
 
 
 def _find_account(db: Session, email: str) -> Account:

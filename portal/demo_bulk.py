@@ -227,7 +227,7 @@ def ensure_bulk_companies(db: Session) -> list[uuid.UUID]:
     demo_data.ensure_companies(db)
     for name in BULK_COMPANIES:
         if db.scalar(select(Company.id).where(Company.name == name)) is None:
-            db.add(Company(name=name, is_member=True))
+            db.add(Company(name=name))
     db.commit()
     names = (*demo_data.DEMO_COMPANIES, *BULK_COMPANIES)
     return list(db.scalars(select(Company.id).where(Company.name.in_(names))))

@@ -121,7 +121,7 @@ def ensure_companies(db: Session) -> dict[str, str]:
     for name in DEMO_COMPANIES:
         company = db.scalar(select(Company).where(Company.name == name))
         if company is None:
-            company = Company(name=name, is_member=True)
+            company = Company(name=name)
             db.add(company)
             db.flush()
         ids[name] = str(company.id)

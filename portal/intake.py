@@ -47,6 +47,7 @@ from .models import (
     day_start,
     today,
 )
+from .models.company import LISTED
 from .topics import RATHER_NOT_SAY, TOPICS
 from .vault import installation, new_compartment, seal
 
@@ -97,7 +98,7 @@ def submission_from_answers(
     chosen = str(answers.get("company", ""))
     if chosen not in ("", "dont_know", "other", RATHER_NOT_SAY):
         company = db.scalar(select(Company).where(Company.id == _uuid_or_none(chosen)))
-        company_id = company.id if company and company.is_member else None
+        company_id = company.id if company and company.membership in LISTED else None
     filer = {"for_other": Filer.FOR_OTHER, "witness": Filer.WITNESS}.get(
         str(answers.get("filer")), Filer.SELF
     )

@@ -25,7 +25,7 @@ from crypto.encoding import decode_fields, encode_fields
 from . import totp
 from .config import Settings
 from .keyring import Keyring
-from .models import Account, AuditEvent, RecoveryCode, Role, StaffSession, utcnow
+from .models import Account, AuditEvent, Company, RecoveryCode, Role, StaffSession, utcnow
 
 MIN_PASSWORD_CHARS = 12
 _COMMON_PASSWORDS = frozenset(
@@ -82,11 +82,17 @@ def create_account(
     role: Role,
     password: str,
     intake: bool,
+    company: Company | None = None,
 ) -> Account:
-    """Create an account with a fresh key pair wrapped under its password."""
+    """Create an account with a fresh key pair wrapped under its password.
+
+    A ``company`` account (a grievance officer) belongs to one member company, and only it does.
+    """
     email = email.strip().lower()
     if db.scalar(select(Account.id).where(Account.email == email)) is not None:
         raise AccountExists(email)
+    if (role is Role.COMPANY) != (company is not None):
+        raise ValueError("a company account needs its company, and only it has one")
     problem = password_problem(password, email)
     if problem:
         raise ValueError(problem)
@@ -100,6 +106,7 @@ def create_account(
         in_intake_team=intake and role in (Role.CASEWORKER, Role.SUPERVISOR),
         public_key=keys.public_key,
         wrapped_private_key=keys.wrapped_private_key,
+        company_id=company.id if company is not None else None,
     )
     keyring.sign_account(account)
     db.add(account)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import crypto
 from crypto import Argon2Params
 from portal import Settings, create_app, migrate, tallies, totp
 from portal.catalogs import compile_catalogs
-from portal.models import Account, Role
+from portal.models import Account, Company, Role
 from portal.setup import initialise
 from portal.staff import create_account
 from tests.support import database as testdb
@@ -112,9 +113,17 @@ class Portal:
         intake: bool = True,
         password: str = PASSWORD,
         enrolled: bool = True,
+        company: str = "Test Guarding Ltd",
     ) -> Account:
         """A new account; ``enrolled`` gives it a second factor (its secret in ``totp_secrets``)."""
         with self.app.app_context(), self.db as db:
+            employer = None
+            if role is Role.COMPANY:  # a grievance officer of ``company`` (made if missing)
+                employer = db.scalar(select(Company).where(Company.name == company))
+                if employer is None:
+                    employer = Company(id=uuid.uuid4(), name=company)
+                    db.add(employer)
+                    db.flush()
             account = create_account(
                 db,
                 self.keyring,
@@ -124,6 +133,7 @@ class Portal:
                 role=role,
                 password=password,
                 intake=intake,
+                company=employer,
             )
             if enrolled:
                 secret = totp.new_secret()

@@ -14,7 +14,7 @@ from .case import (
     Outcome,
     StageEvent,
 )
-from .company import Company
+from .company import Anonymity, Company, Membership, Procedure, ProcedureKind
 from .compartment import (
     Compartment,
     CompartmentKind,
@@ -32,6 +32,7 @@ from .template import MessageTemplate
 
 __all__ = [
     "Account",
+    "Anonymity",
     "AuditEvent",
     "AuditHead",
     "AuthorRole",
@@ -50,8 +51,11 @@ __all__ = [
     "GrantHolder",
     "IdentityRequest",
     "Installation",
+    "Membership",
     "MessageTemplate",
     "Outcome",
+    "Procedure",
+    "ProcedureKind",
     "ReceiptLock",
     "ReceiptSuccessor",
     "Record",

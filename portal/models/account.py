@@ -34,7 +34,11 @@ ROLE_VALUES = ", ".join(f"'{role.value}'" for role in Role)
 
 class Account(Base):
     __tablename__ = "accounts"
-    __table_args__ = (CheckConstraint(f"role IN ({ROLE_VALUES})", name="role"),)
+    __table_args__ = (
+        CheckConstraint(f"role IN ({ROLE_VALUES})", name="role"),
+        # A company's grievance officer belongs to exactly one company; nobody else to any.
+        CheckConstraint("(role = 'company') = (company_id IS NOT NULL)", name="company_role"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -54,6 +58,7 @@ class Account(Base):
     failed_signins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
     notify_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    company_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("companies.id"), index=True)
 
 
 class RecoveryCode(Base):

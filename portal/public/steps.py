@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from ..db import db_session
 from ..models import Company
+from ..models.company import LISTED
 from ..topics import RATHER_NOT_SAY, REMEDIES, TOPICS
 from .fields import RATHER_NOT_SAY_LABEL, CheckboxesField, radio
 
@@ -46,7 +47,7 @@ def country_choices() -> list[tuple[str, str]]:
 
 def company_choices() -> list[tuple[str, str]]:
     members = db_session().scalars(
-        select(Company).where(Company.is_member.is_(True)).order_by(Company.name)
+        select(Company).where(Company.membership.in_(LISTED)).order_by(Company.name)
     )
     return [
         ("", str(_l("Choose a company"))),

@@ -362,7 +362,7 @@ def test_topics_become_case_topic_rows(portal, client):
 
 def test_a_member_company_from_the_list_is_stored_as_its_id(portal, client):
     with portal.db as db:
-        company = Company(name="Shield Guarding Ltd", is_member=True)
+        company = Company(name="Shield Guarding Ltd")
         db.add(company)
         db.commit()
     file_complaint(client, answers={"what": {"company": str(company.id), "company_other": ""}})
