@@ -7,9 +7,13 @@ blueprint = Blueprint("caseworker", __name__, template_folder="templates")
 from . import (  # noqa: E402,F401
     access_views,
     admin_audit,
+    admin_registry,
     admin_templates,
     auth,
+    company_views,
     dashboard,
     recording,
+    referral_views,
+    remedy_views,
     views,
 )

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from portal.audit import ChainReport, Problem, verify_chain
@@ -23,22 +23,12 @@ from portal.db import database, db_session
 from portal.models import Account, AuditEvent, Case
 
 from . import blueprint
-from .forms import SignOutForm
+from .forms import DayField, SignOutForm
 from .roles import ADMIN_ROLES
 from .session import current_staff, staff_required
 
 PAGE_SIZE = 50
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
-
-
-class _DateField(DateField):
-    """A date input whose parse error is worded (and translated) like the portal's others."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(_("Enter a date like 2025-03-31.")) from exc
 
 
 class AuditFilterForm(FlaskForm):
@@ -50,8 +40,8 @@ class AuditFilterForm(FlaskForm):
     action = SelectField(_l("Action"), choices=[], validate_choice=False)
     account = SelectField(_l("Account"), choices=[], validate_choice=False)
     case = StringField(_l("Case reference"), validators=[Optional(), Length(max=16)])
-    date_from = _DateField(_l("From (date)"), validators=[Optional()])
-    date_to = _DateField(_l("To (date)"), validators=[Optional()])
+    date_from = DayField(_l("From (date)"), validators=[Optional()])
+    date_to = DayField(_l("To (date)"), validators=[Optional()])
 
 
 @dataclass(frozen=True)

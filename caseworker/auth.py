@@ -147,7 +147,10 @@ def _signed_in(half: HalfSignedIn, page: str | None = None) -> Response:
     """Replace the half session with a full one under a new token (the cookie changes)."""
     token = finish_sign_in(db_session(), _settings(), half)
     db_session().commit()
-    response = make_response(page) if page is not None else redirect(url_for("caseworker.cases"))
+    landing = (
+        "caseworker.company_referrals" if half.account.role == "company" else "caseworker.cases"
+    )
+    response = make_response(page) if page is not None else redirect(url_for(landing))
     set_session_cookie(response, token)
     return response
 

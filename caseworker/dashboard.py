@@ -20,6 +20,7 @@ from portal.dashboard import Assigned, CaseFilters, Due, Sort, is_overdue, list_
 from portal.db import db_session
 from portal.i18n import LANGUAGE_NAMES
 from portal.models import Channel, Company, today
+from portal.referrals import overdue_for
 from portal.stages import STAFF_LABELS, Stage
 from portal.topics import TOPICS
 
@@ -88,6 +89,7 @@ def cases() -> str:
     settings: Settings = current_app.extensions["portal_settings"]
     filters = CaseFilters.parse(request.args, settings.languages)
     listing = list_cases(db_session(), who.account, filters, today())
+    late_referrals = overdue_for(db_session(), who.account, today())
     choices = _choices(settings)
     language = request.args.get("lang", "")
     keep_language = {"lang": language} if language in settings.languages else {}
@@ -110,6 +112,7 @@ def cases() -> str:
         keep_language=keep_language,
         is_overdue=lambda case: is_overdue(case, listing.today),
         number=format_decimal,
+        late_referrals=late_referrals,
         who=who,
         sign_out=SignOutForm(),
     )

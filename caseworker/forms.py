@@ -1,14 +1,28 @@
-"""Staff forms: signing in and out, the second factor, the account page.
+"""Staff forms: signing in and out, the second factor, the account page; the date field the
+admin pages share.
 
 Forms for case work live in their own module.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import DateField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class DayField(DateField):
+    """A date input whose parse error is worded (and translated) like the portal's others."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(_("Enter a date like 2025-03-31.")) from exc
 
 
 class SignInForm(FlaskForm):

@@ -23,6 +23,8 @@ from portal.db import db_session
 from portal.message_templates import TEMPLATE_NAMES, template_text
 from portal.models import Outcome
 from portal.public.summary import summarise
+from portal.referrals import case_referrals
+from portal.referrals import is_overdue as referral_overdue
 from portal.sharing import holders, pending_identity_requests
 from portal.staff import SignedIn
 from portal.stages import STAFF_LABELS, Stage
@@ -109,6 +111,8 @@ def case(
     current_holders = holders(db, case_id) if supervising else []
     held = {holder.account.id for holder in current_holders}
     requests = pending_identity_requests(db, case_id)
+    from .referral_views import STATUS_LABELS, target_name  # builds on this module
+
     return render_template(
         "caseworker/case.html",
         view=view,
@@ -126,6 +130,10 @@ def case(
         grant_choices=staff_choices(held) if supervising else [],
         identity_requests=requests if supervising else [],
         asked_identity=any(request.account_id == who.account.id for request, _account in requests),
+        referrals=case_referrals(db, case_id),
+        referral_status=STATUS_LABELS,
+        referral_target=target_name,
+        referral_overdue=referral_overdue,
     ), 400 if failed else 200
 
 

@@ -41,6 +41,10 @@ class Settings:
     reporter_idle_minutes: int = 15
     receipt_valid_days: int = 730
     acknowledge_within_days: int = 7
+    # After closure, the reporter is asked again about the remedies after this many days.
+    feedback_after_days: int = 182
+    # Days a member company has to answer a referral when it committed to no response time.
+    referral_response_days: int = 30
     onion_address: str = ""
     # Reverse proxies in front of the portal whose X-Forwarded-For may be trusted (0: none).
     proxy_hops: int = 0
@@ -93,6 +97,8 @@ class Settings:
             "PORTAL_REPORTER_IDLE_MINUTES": ("reporter_idle_minutes", 1),
             "PORTAL_RECEIPT_VALID_DAYS": ("receipt_valid_days", 1),
             "PORTAL_ACKNOWLEDGE_WITHIN_DAYS": ("acknowledge_within_days", 1),
+            "PORTAL_FEEDBACK_AFTER_DAYS": ("feedback_after_days", 1),
+            "PORTAL_REFERRAL_RESPONSE_DAYS": ("referral_response_days", 1),
         }
         for name, (attr, unit) in ints.items():
             if name in env:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,10 +25,10 @@ from importlib import resources
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import Anonymity, Company, Membership, Procedure, ProcedureKind
+from .models import Account, Anonymity, Company, Membership, Procedure, ProcedureKind
 
 PROCEDURE_COLUMNS = (
     "key",
@@ -158,6 +159,32 @@ def _records(
     return rows, []
 
 
+def _codes(
+    text: str, pattern: re.Pattern[str], *, upper: bool, star: bool
+) -> tuple[str, list[str]]:
+    """The codes of ``text`` (split at spaces and commas) normalised and without repeats,
+    space-separated; and the ones that are not valid."""
+    codes = [code.upper() if upper else code.lower() for code in text.replace(",", " ").split()]
+    wrong = [code for code in codes if not (pattern.match(code) or (star and code == "*"))]
+    return " ".join(dict.fromkeys(codes)), wrong
+
+
+def country_codes(text: str, *, any_country: bool = False) -> tuple[str, list[str]]:
+    """Two-letter country codes as the registries keep them (``*``, any country, only where
+    ``any_country``), and the ones that are not valid: read exactly as the CSV import reads."""
+    return _codes(text, _COUNTRY, upper=True, star=any_country)
+
+
+def language_codes(text: str) -> tuple[str, list[str]]:
+    """ISO 639 language codes as the registry keeps them, and the ones that are not valid."""
+    return _codes(text, _LANGUAGE, upper=False, star=False)
+
+
+def valid_procedure_key(key: str) -> bool:
+    """Whether ``key`` may name a procedure (small letters, digits and hyphens)."""
+    return bool(_KEY.match(key))
+
+
 class _Checker:
     """Collects the problems of one line while reading its cells."""
 
@@ -200,9 +227,7 @@ class _Checker:
         return _YES.get(value, default)
 
     def codes(self, name: str, pattern: re.Pattern[str], *, upper: bool, star: bool) -> str:
-        raw = self.values.get(name, "").replace(",", " ").split()
-        codes = [code.upper() if upper else code.lower() for code in raw]
-        wrong = [code for code in codes if not (pattern.match(code) or (star and code == "*"))]
+        codes, wrong = _codes(self.values.get(name, ""), pattern, upper=upper, star=star)
         if wrong:
             self.fail(
                 _l(
@@ -211,7 +236,7 @@ class _Checker:
                     codes=" ".join(wrong),
                 )
             )
-        return " ".join(dict.fromkeys(codes))
+        return codes
 
     def day(self, name: str) -> date | None:
         value = self.values.get(name, "")
@@ -348,6 +373,64 @@ def company_named(db: Session, name: str) -> Company:
     return company
 
 
+def company_with_name(db: Session, name: str) -> Company | None:
+    """The company whose name is ``name`` once case and spacing are set aside, if any."""
+    wanted = " ".join(name.split()).casefold()
+    for company in db.scalars(select(Company)):
+        if " ".join(company.name.split()).casefold() == wanted:
+            return company
+    return None
+
+
+def procedure_with_key(db: Session, key: str) -> Procedure | None:
+    """The procedure whose key is ``key`` (keys are compared without case), if any."""
+    wanted = key.strip().casefold()
+    for procedure in db.scalars(select(Procedure)):
+        if procedure.key.casefold() == wanted:
+            return procedure
+    return None
+
+
+def save_company(db: Session, fields: dict[str, Any], company: Company | None = None) -> Company:
+    """Write checked ``fields`` to ``company``, or to a new company when there is none."""
+    if company is None:
+        company = Company()
+        db.add(company)
+    for name, value in fields.items():
+        setattr(company, name, value)
+    db.flush()
+    return company
+
+
+def save_procedure(
+    db: Session, fields: dict[str, Any], procedure: Procedure | None = None
+) -> Procedure:
+    """Write checked ``fields`` to ``procedure``, or to a new procedure when there is none."""
+    if procedure is None:
+        procedure = Procedure()
+        db.add(procedure)
+    for name, value in fields.items():
+        setattr(procedure, name, value)
+    db.flush()
+    return procedure
+
+
+def mark_verified(db: Session, procedure: Procedure, day: date) -> None:
+    """Record that an admin checked ``procedure``'s details against its source on ``day``."""
+    procedure.last_verified = day
+    db.flush()
+
+
+def officer_counts(db: Session) -> dict[uuid.UUID, int]:
+    """How many active grievance-officer accounts each company has (companies with none absent)."""
+    rows = db.execute(
+        select(Account.company_id, func.count())
+        .where(Account.company_id.is_not(None), Account.is_active.is_(True))
+        .group_by(Account.company_id)
+    )
+    return {company_id: number for company_id, number in rows if company_id is not None}
+
+
 __all__ = [
     "COMPANY_COLUMNS",
     "PROCEDURE_COLUMNS",
@@ -355,10 +438,19 @@ __all__ = [
     "Imported",
     "Problem",
     "company_named",
+    "company_with_name",
+    "country_codes",
     "export_companies",
     "export_procedures",
     "import_companies",
     "import_procedures",
+    "language_codes",
     "load_starter_catalogue",
+    "mark_verified",
+    "officer_counts",
+    "procedure_with_key",
+    "save_company",
+    "save_procedure",
     "starter_catalogue",
+    "valid_procedure_key",
 ]

@@ -80,6 +80,16 @@ class EncryptingUpload:
             self._sink.close()
             self.closed_for_writing = True
 
+    def plaintext(self, limit: int) -> bytes | None:
+        """The whole upload decrypted in memory, or None when it is over ``limit`` bytes: for the
+        small files the server reads itself (a registry's CSV), never a reporter's evidence."""
+        self.finish()
+        if self.size > limit:
+            return None
+        with self.path.open("rb") as source:
+            chunks = crypto.decrypt_stream(self.key, file_associated_data(self.file_id), source)
+            return b"".join(chunks)
+
     def discard(self) -> None:
         """Remove the ciphertext if it is still here (a draft or a case has moved it away)."""
         if not self.closed_for_writing:

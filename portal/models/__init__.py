@@ -26,6 +26,27 @@ from .compartment import (
 from .draft import Draft, ReporterSession
 from .installation import Installation
 from .record import AuthorRole, Record, RecordKind, StoredFile
+from .referral import (
+    ConsentRequest,
+    Recipient,
+    Referral,
+    ReferralOutcome,
+    ReferralStatus,
+    Scope,
+)
+from .remedy import (
+    Answer3,
+    Commitment,
+    CommitmentStatus,
+    ComplianceEvent,
+    ComplianceStage,
+    FeedbackRound,
+    Remedy,
+    RemedyCategory,
+    RemedyFeedback,
+    Reprisal,
+    SiteOption,
+)
 from .session import StaffSession
 from .tally import StageTally
 from .template import MessageTemplate
@@ -33,6 +54,7 @@ from .template import MessageTemplate
 __all__ = [
     "Account",
     "Anonymity",
+    "Answer3",
     "AuditEvent",
     "AuditHead",
     "AuthorRole",
@@ -40,12 +62,18 @@ __all__ = [
     "Case",
     "CaseTopic",
     "Channel",
+    "Commitment",
+    "CommitmentStatus",
     "Company",
     "Compartment",
     "CompartmentKind",
     "ComplaintKind",
+    "ComplianceEvent",
+    "ComplianceStage",
     "Consent",
+    "ConsentRequest",
     "Draft",
+    "FeedbackRound",
     "Filer",
     "Grant",
     "GrantHolder",
@@ -58,11 +86,21 @@ __all__ = [
     "ProcedureKind",
     "ReceiptLock",
     "ReceiptSuccessor",
+    "Recipient",
     "Record",
     "RecordKind",
     "RecoveryCode",
+    "Referral",
+    "ReferralOutcome",
+    "ReferralStatus",
+    "Remedy",
+    "RemedyCategory",
+    "RemedyFeedback",
     "ReporterSession",
+    "Reprisal",
     "Role",
+    "Scope",
+    "SiteOption",
     "StaffSession",
     "StageEvent",
     "StageTally",

@@ -30,6 +30,7 @@ class Channel(StrEnum):
     STAFF_RECORDED = "staff_recorded"
 
 
+SCOPE_VALUES = "'unasked', 'nothing', 'account', 'identity'"  # models.referral.Scope
 CHANNEL_VALUES = ", ".join(f"'{channel.value}'" for channel in Channel)
 
 
@@ -75,6 +76,8 @@ class Case(Base):
         CheckConstraint(f"identity_to_company IN ({_values(Consent)})", name="identity_to_company"),
         CheckConstraint(f"identity_to_bodies IN ({_values(Consent)})", name="identity_to_bodies"),
         CheckConstraint(f"outcome IS NULL OR outcome IN ({_values(Outcome)})", name="outcome"),
+        CheckConstraint(f"share_with_company IN ({SCOPE_VALUES})", name="share_with_company"),
+        CheckConstraint(f"share_with_bodies IN ({SCOPE_VALUES})", name="share_with_bodies"),
         # The dashboard filters by stage and sorts by due date or age.
         Index("ix_cases_stage_next_due_on", "stage", "next_due_on"),
         Index("ix_cases_stage_received_on", "stage", "received_on"),
@@ -97,6 +100,9 @@ class Case(Base):
     )
     identity_to_company: Mapped[str] = mapped_column(String(8), default=Consent.UNASKED.value)
     identity_to_bodies: Mapped[str] = mapped_column(String(8), default=Consent.UNASKED.value)
+    # What the reporter allows to go, asked on the follow-up page before any referral.
+    share_with_company: Mapped[str] = mapped_column(String(10), default="unasked")
+    share_with_bodies: Mapped[str] = mapped_column(String(10), default="unasked")
     outcome: Mapped[str | None] = mapped_column(String(20))
     assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True

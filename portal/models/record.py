@@ -18,6 +18,12 @@ class RecordKind(StrEnum):
     FILE_KEY = "file_key"  # an attachment's key, name, type and size
     MESSAGE = "message"
     NOTE = "note"
+    PACKAGE = "package"  # what a referral carries: chosen answers, cover note, identity if allowed
+    REFERRAL_ANSWER = "referral_answer"  # a company's acknowledgement or answer to a referral
+    REMEDY = "remedy"  # a remedy's description, beneficiaries and responsible party
+    COMMITMENT = "commitment"  # what is promised, how and by whom it is verified, evidence
+    FEEDBACK = "feedback"  # the reporter's words about a remedy
+    PROGRESS = "progress"  # a company's report on a commitment, in its referral's package
 
 
 class AuthorRole(StrEnum):

@@ -20,9 +20,18 @@ from wtforms.validators import DataRequired, Length
 
 import crypto
 
-from .. import drafts, followup
+from .. import drafts, followup, referrals, remedies
 from ..cookies import clear_token_cookie, read_token_cookie, set_token_cookie
 from ..db import db_session
+from ..models import (
+    Answer3,
+    Channel,
+    CommitmentStatus,
+    Recipient,
+    RemedyCategory,
+    Scope,
+    today,
+)
 from ..stages import REPORTER_WORDING, Stage
 from . import blueprint
 from .evidence import limit_problem, received_uploads, too_large_message
@@ -131,7 +140,113 @@ def _case_page(
         form=EmptyForm(),
         error=error,
         max_mb=settings.max_upload_bytes // (1024 * 1024),
+        consent_questions=[
+            (Recipient(request.recipient), CONSENT_QUESTIONS[Recipient(request.recipient)])
+            for request in referrals.open_consent_requests(db_session(), view.case.id)
+        ],
+        consent_choices=_consent_choices(view),
+        remedies=remedies.for_reporter(db_session(), view),
+        feedback_round=remedies.feedback_round(
+            db_session(), view.case, today(), settings.feedback_after_days
+        ),
+        remedy_words=REMEDY_WORDS,
+        commitment_words=COMMITMENT_WORDS,
+        answer_words=ANSWER_WORDS,
     ), status
+
+
+CONSENT_QUESTIONS = {
+    Recipient.COMPANY: _l(
+        "We can send your complaint to the company's own complaints service, so that it can "
+        "answer and put things right. What may we send to the company?"
+    ),
+    Recipient.BODIES: _l(
+        "We can send your complaint to another complaint body, for example a national human "
+        "rights institution, if that can help. What may we send to such a body?"
+    ),
+}
+
+
+def _consent_choices(view: followup.ReporterView) -> list[tuple[str, str]]:
+    choices = [
+        (Scope.NOTHING.value, str(_l("Nothing. Do not send my complaint."))),
+        (Scope.ACCOUNT.value, str(_l("My complaint, without my name or how to reach me."))),
+    ]
+    if view.case.channel == Channel.CONFIDENTIAL.value:
+        choices.append(
+            (Scope.IDENTITY.value, str(_l("My complaint, with my name and how to reach me.")))
+        )
+    return choices
+
+
+@blueprint.post("/follow-up/consent")
+def follow_up_consent() -> Response | tuple[str, int]:
+    """The reporter says what may go to a kind of recipient; waiting referrals follow it."""
+    view = _view()
+    if view is None:
+        return _ended()
+    if followup.is_closed(view.case):
+        return _closed()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    asked = {r.recipient for r in referrals.open_consent_requests(db, view.case.id)}
+    recipient = request.form.get("recipient", "")
+    scope = request.form.get("scope", "")
+    if recipient not in asked:
+        return redirect(url_for("public.follow_up_case"), code=303)
+    if scope not in {value for value, _label in _consent_choices(view)}:
+        return _case_page(view, error=_("Choose one answer."), status=400)
+    referrals.answer_consent(db, view.case, Recipient(recipient), Scope(scope))
+    db.commit()
+    return redirect(url_for("public.follow_up_case", consented=1))
+
+
+REMEDY_WORDS = {
+    RemedyCategory.RESTITUTION: _l("Giving back what was lost"),
+    RemedyCategory.COMPENSATION: _l("Payment for the harm"),
+    RemedyCategory.REHABILITATION: _l("Care and support (medical, psychological, legal, social)"),
+    RemedyCategory.SATISFACTION: _l("Recognition, an apology or sanctions"),
+    RemedyCategory.NON_REPETITION: _l("Changes so that it does not happen again"),
+}
+COMMITMENT_WORDS = {
+    CommitmentStatus.AGREED: _l("Agreed, not started yet"),
+    CommitmentStatus.IN_PROGRESS: _l("Being done"),
+    CommitmentStatus.IMPLEMENTED: _l("Done, waiting to be checked"),
+    CommitmentStatus.VERIFIED: _l("Done and checked"),
+    CommitmentStatus.NOT_IMPLEMENTED: _l("Not done"),
+}
+ANSWER_WORDS = {Answer3.YES: _l("Yes"), Answer3.PARTLY: _l("Partly"), Answer3.NO: _l("No")}
+
+
+@blueprint.post("/follow-up/feedback")
+def follow_up_feedback() -> Response | tuple[str, int]:
+    """Whether each agreed remedy happened and whether the reporter is satisfied (closed cases
+    too: that is when they are asked)."""
+    view = _view()
+    if view is None:
+        return _ended()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    round_ = remedies.feedback_round(db, view.case, today(), _ext("settings").feedback_after_days)
+    if round_ is None:
+        return redirect(url_for("public.follow_up_case"), code=303)
+    answers = {}
+    for shown in remedies.for_reporter(db, view):
+        for item in shown.commitments:
+            key = item.commitment.id
+            happened = request.form.get(f"happened-{key}", "")
+            satisfied = request.form.get(f"satisfied-{key}", "")
+            if happened not in set(Answer3) or satisfied not in set(Answer3):
+                return _case_page(
+                    view, error=_("Answer both questions for each remedy."), status=400
+                )
+            answers[key] = (Answer3(happened), Answer3(satisfied))
+    comment = request.form.get("comment", "")[:50_000]
+    remedies.record_feedback(db, _ext("keyring"), view, round_, answers, comment)
+    db.commit()
+    return redirect(url_for("public.follow_up_case", answered=1))
 
 
 @blueprint.post("/follow-up/reply")

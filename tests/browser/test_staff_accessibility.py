@@ -13,11 +13,12 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from caseworker import admin_audit
-from portal import dashboard, totp
+from portal import dashboard, registry, totp
 from portal.config import RTL_LANGUAGES
-from portal.models import Role
+from portal.models import Company, Procedure, Role
 from tests.browser.conftest import Visit
 from tests.browser.test_accessibility import AXE, WCAG_TAGS
 from tests.conftest import PASSWORD, csrf_token, next_totp_code, sign_in
@@ -299,8 +300,40 @@ def account_and_admin_pages(audit: StaffAudit) -> None:
     assert page.locator(".error-summary").count() == 1
     audit.visit_path("/caseworker/admin/templates", "message templates")
 
+    registry_pages(audit)
+
     record = page.locator("form[action$='/caseworker/record'] button")
     audit.press(record, "record a complaint", "/report/who")
+
+
+def registry_pages(audit: StaffAudit) -> None:
+    """The two registries (the starter catalogue and a company), the add form refused, an edit
+    page of each, and a procedure marked as verified."""
+    page = audit.page
+    with audit.portal.app.app_context(), audit.portal.db as db:
+        registry.load_starter_catalogue(db)
+        company = Company(
+            name="Kivu Guards",
+            countries="CD RW",
+            grievance_contact="grievance@kivu.example\n+243 000 000 000",
+            response_days=30,
+        )
+        db.add(company)
+        db.commit()
+        procedure = db.scalars(select(Procedure).order_by(Procedure.key)).first()
+    assert procedure is not None
+    companies = "/caseworker/admin/companies"
+    audit.visit_path(companies, "companies")
+    add = page.locator(f"main form[action$='{companies}/new'] button")
+    audit.press(add, "companies (added without a name)", f"{companies}/new", 400)
+    audit.visit_path(f"{companies}/{company.id}", "company (edit)")
+
+    procedures = "/caseworker/admin/procedures"
+    audit.visit_path(procedures, "procedures")
+    assert page.locator("table.registry strong.tag").count() >= 30  # none verified yet
+    verify = page.locator(f"main form[action$='/{procedure.id}/verified'] button")
+    audit.press(verify, "procedures (one verified)", procedures)
+    audit.visit_path(f"{procedures}/{procedure.id}", "procedure (edit)")
 
 
 @pytest.mark.parametrize("lang", STAFF_LANGUAGES)
