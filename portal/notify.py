@@ -5,8 +5,8 @@ a country or a word the reporter wrote, in the subject or anywhere else. Who hea
 
 - a new case: every active account in the intake team;
 - a reporter's message: the case's assigned caseworker, or else every account holding the case;
-- an overdue step (``flask --app wsgi notify overdue``, daily): the assigned caseworker, or else
-  the supervisors; at most once per case a day;
+- an overdue step, or a referral whose answer is late (``flask --app wsgi notify overdue``,
+  daily): the assigned caseworker, or else the supervisors; at most once per case a day;
 - accounts that chose the daily digest (``notify_digest``) hear nothing at once and get one
   email a day counting what happened (``flask --app wsgi notify digest``).
 
@@ -42,6 +42,8 @@ from .models import (
     Compartment,
     CompartmentKind,
     Grant,
+    Referral,
+    ReferralStatus,
     Role,
     today,
 )
@@ -280,11 +282,22 @@ def _start(day: date) -> datetime:
 
 
 def _overdue(on: date) -> ColumnElement[bool]:
-    return and_(
+    """A step of the case is late, or a body it was referred to has not answered in time."""
+    late_referral = (
+        select(Referral.id)
+        .where(
+            Referral.case_id == Case.id,
+            Referral.response_due_on < on,
+            Referral.status.in_((ReferralStatus.SENT.value, ReferralStatus.ACKNOWLEDGED.value)),
+        )
+        .exists()
+    )
+    late_step = and_(
         Case.next_due_on.is_not(None),
         Case.next_due_on < on,
         Case.stage != Stage.CLOSED.value,
     )
+    return or_(late_step, late_referral)
 
 
 def _notified_overdue(on: date) -> Exists:

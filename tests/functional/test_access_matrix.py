@@ -11,7 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from portal.models import Role, StoredFile
+from portal.models import Company, Referral, Role, StoredFile
 from tests.conftest import csrf_token, sign_in
 from tests.functional.helpers import only_case_id
 from tests.support.filing import file_complaint
@@ -21,17 +21,18 @@ CANARY = "Matrix-canary: guards shot at the fishermen"
 
 def _staff_rules(app):  # type: ignore[no-untyped-def]
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/caseworker"):
+        if rule.rule.startswith(("/caseworker", "/company")):
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
                 yield rule, method
 
 
-def _url(rule, case_id, file_id) -> str:  # type: ignore[no-untyped-def]
+def _url(rule, case_id, file_id, referral_id=None) -> str:  # type: ignore[no-untyped-def]
     values = {}
     for name in rule.arguments:
         values[name] = {
             "case_id": case_id,
             "file_id": file_id,
+            "referral_id": referral_id or uuid.uuid4(),
             "request_id": uuid.uuid4(),
             "action": "grant",
             "decision": "grant",
@@ -48,12 +49,49 @@ def _url(rule, case_id, file_id) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def filed(portal, client):  # type: ignore[no-untyped-def]
+    """A case with an attachment, referred (with the canary) to Shield Ltd's mechanism."""
+    with portal.db as db:
+        shield = Company(id=uuid.uuid4(), name="Shield Ltd")
+        db.add(shield)
+        db.commit()
     portal.account("holder@example.org")
-    file_complaint(client, text=CANARY, files=[("photo.jpg", b"\xff\xd8 matrix")])
+    portal.account("officer@shield.example", Role.COMPANY, company="Shield Ltd")
+    file_complaint(
+        client,
+        text=CANARY,
+        files=[("photo.jpg", b"\xff\xd8 matrix")],
+        answers={"what": {"company": str(shield.id), "company_other": ""}},
+    )
     case_id = only_case_id(portal)
     with portal.db as db:
         file_id = db.scalar(select(StoredFile.id))
-    return case_id, file_id
+    holder = portal.app.test_client()
+    sign_in(holder, "holder@example.org")
+    refer = f"/caseworker/cases/{case_id}/refer"
+    token = csrf_token(holder, refer)
+    holder.post(
+        f"/caseworker/cases/{case_id}/consent",
+        data={"csrf_token": token, "recipient": "company", "scope": "account"},
+    )
+    started = holder.post(refer, data={"csrf_token": token, "company": str(shield.id)})
+    referral_url = started.headers["Location"]
+    sent = holder.post(
+        referral_url + "/compose",
+        data={
+            "csrf_token": token,
+            "answer": "what_happened",
+            "question-what_happened": "What happened",
+            "text-what_happened": CANARY,
+        },
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
+    with portal.db as db:
+        referral_id = db.scalar(select(Referral.id))
+    # The case's own officer reads it: the referral is real and reachable by the right account.
+    officer = portal.app.test_client()
+    sign_in(officer, "officer@shield.example")
+    assert CANARY in officer.get(f"/company/referrals/{referral_id}").get_data(as_text=True)
+    return case_id, file_id, referral_id
 
 
 OUTSIDERS = (
@@ -76,7 +114,8 @@ def _ends_own_session(rule) -> bool:  # type: ignore[no-untyped-def]
 
 
 def test_no_staff_url_gives_anything_away(portal, filed):
-    case_id, file_id = filed
+    """Another company's officer included: nothing of Shield Ltd's referral reaches it."""
+    case_id, file_id, referral_id = filed
     for email, role, intake in OUTSIDERS:
         portal.account(email, role, intake=intake)
     checked = 0
@@ -86,7 +125,7 @@ def test_no_staff_url_gives_anything_away(portal, filed):
         for rule, method in _staff_rules(portal.app):
             if name != "no session" and _ends_own_session(rule):
                 continue
-            url = _url(rule, case_id, file_id)
+            url = _url(rule, case_id, file_id, referral_id)
             if method == "GET":
                 response = visitor.get(url)
             else:
@@ -110,8 +149,19 @@ def test_no_staff_url_gives_anything_away(portal, filed):
                     )
                 else:
                     assert response.status_code in (200, 302, 400, 404), (name, method, url)
+            elif rule.rule == "/company/":
+                # Only company officers have a referral list; this one's is empty.
+                expected = (200,) if name == "company@example.org" else (404,)
+                assert response.status_code in expected, (name, url, response.status_code)
+                assert 'href="/company/referrals/' not in body
             elif rule.rule.startswith(
-                ("/caseworker/cases", "/caseworker/admin", "/caseworker/record")
+                (
+                    "/caseworker/cases",
+                    "/caseworker/admin",
+                    "/caseworker/record",
+                    "/caseworker/statistics",
+                    "/company/",
+                )
             ):
                 assert response.status_code in (400, 404), (name, method, url, response.status_code)
             else:  # the visitor's own account pages (password, sign out everywhere)
@@ -121,11 +171,19 @@ def test_no_staff_url_gives_anything_away(portal, filed):
 
 
 def test_every_staff_post_refuses_a_missing_csrf_token(portal, filed):
-    case_id, file_id = filed
+    case_id, file_id, referral_id = filed
     staff = portal.app.test_client()
     sign_in(staff, "holder@example.org")
     for rule, method in _staff_rules(portal.app):
         if method != "POST":
             continue
+        if rule.rule.startswith("/company/"):
+            continue  # below, as the officer who may use them
         response = staff.post(_url(rule, case_id, file_id), data={"account": str(uuid.uuid4())})
         assert response.status_code == 400, (rule.rule, response.status_code)
+    officer = portal.app.test_client()
+    sign_in(officer, "officer@shield.example")
+    for rule, method in _staff_rules(portal.app):
+        if method == "POST" and rule.rule.startswith("/company/"):
+            response = officer.post(_url(rule, case_id, file_id, referral_id), data={})
+            assert response.status_code in (400, 404), (rule.rule, response.status_code)

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from portal import Settings, create_app, notify
-from portal.models import Account, AuditEvent, Case, Role, today
+from portal.models import Account, AuditEvent, Case, Company, Referral, Role, today
 from portal.stages import Stage
 from tests.conftest import Portal, csrf_token
 from tests.support import smtp
@@ -372,3 +372,33 @@ def test_an_account_chooses_the_daily_summary_on_its_account_page(portal):
     staff.post("/caseworker/account/notifications", data={"csrf_token": token, "digest": "no"})
     with portal.db as db:
         assert db.get(Account, account.id).notify_digest is False
+
+
+def test_a_referral_without_an_answer_in_time_is_notified_to_the_assignee(
+    portal: Portal, mailing: Flask, smtp_sink: SmtpSink
+) -> None:
+    receipt, case = file_one(portal, mailing.test_client())
+    set_case(portal, case.id, next_due_on=today() + timedelta(days=5))
+    set_case(portal, case.id, assigned_to_id=account_id(portal, INTAKE[0]))
+    with portal.db as db:
+        company = Company(id=uuid.uuid4(), name="Late Guards")
+        db.add(company)
+        db.flush()
+        db.add(
+            Referral(
+                case_id=case.id,
+                company_id=company.id,
+                status="sent",
+                sent_on=today() - timedelta(days=40),
+                response_due_on=today() - timedelta(days=10),
+            )
+        )
+        db.commit()
+    smtp_sink.clear()
+
+    result = mailing.test_cli_runner().invoke(args=["notify", "overdue"])
+
+    assert result.exit_code == 0, result.output
+    assert smtp_sink.recipients() == [INTAKE[0]]
+    assert_says_nothing(smtp_sink.messages[0], case, receipt)
+    assert "Late Guards" not in smtp_sink.messages[0].body
