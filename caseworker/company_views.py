@@ -15,9 +15,10 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from portal import referrals, remedies
+from portal import drafts, referrals, remedies
 from portal.db import db_session
 from portal.models import AuditEvent, CommitmentStatus, Company, Referral, Role
+from portal.public.evidence import limit_problem, received_uploads
 
 from . import blueprint
 from .forms import ActionForm, SignOutForm
@@ -97,6 +98,7 @@ def _page(
         abort(404)
     answers = referrals.company_answers(db, keyring, who.account, who.private_key, referral)
     owed = remedies.for_company(db, keyring, who.account, who.private_key, referral)
+    sent_files = referrals.company_files(db, keyring, who.account, who.private_key, referral)
     _audit("company.referral_opened", referral)
     db.commit()
     return render_template(
@@ -109,6 +111,8 @@ def _page(
         answers=answers,
         form=form or AnswerForm(),
         remedies=owed,
+        sent_files=sent_files,
+        max_mb=_ext("settings").max_upload_bytes // (1024 * 1024),
         categories=CATEGORY_LABELS,
         commitment_labels=COMMITMENT_LABELS,
         company_statuses=remedies.COMPANY_STATUSES,
@@ -195,3 +199,30 @@ def company_progress(
         url_for("caseworker.company_referral", referral_id=referral.id, reported=1)
         + f"#commitment-{commitment_id}"
     )
+
+
+@blueprint.post("/company/referrals/<uuid:referral_id>/evidence")
+@staff_required(*COMPANY_ROLES)
+def company_evidence(referral_id: uuid.UUID) -> Response | tuple[str, int]:
+    """An officer sends files (already encrypted as they arrived) into the package."""
+    referral = _referral(referral_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    staged = received_uploads()
+    if not staged:
+        return _page(referral, status=400, problem=str(_l("Choose a file first.")))
+    problem = limit_problem(_ext("settings"), staged)
+    if problem:
+        return _page(referral, status=400, problem=problem)
+    files = [drafts.stage(stream, name) for stream, name in staged]
+    db = db_session()
+    moved = referrals.add_company_files(
+        db, _ext("keyring"), _ext("data_dir"), _who(), referral, files
+    )
+    try:
+        db.commit()
+    except Exception:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        raise
+    return redirect(url_for("caseworker.company_referral", referral_id=referral.id, added=1))

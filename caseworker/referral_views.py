@@ -236,6 +236,7 @@ def _page(
     referrals.share_with_new_holders(db, keyring, who, [referral])
     package = referrals.read_package(db, keyring, who.account, who.private_key, referral)
     answers = referrals.company_answers(db, keyring, who.account, who.private_key, referral)
+    from_company = referrals.company_files(db, keyring, who.account, who.private_key, referral)
     db.commit()
     return render_template(
         "caseworker/referral.html",
@@ -246,6 +247,7 @@ def _page(
         rows=_answer_rows(case, view.answers) if view else [],
         package=package,
         answers=answers,
+        from_company=from_company,
         scope=referrals.scope_for(case, referral.recipient),
         form_values=request.form,
         outcomes=OUTCOME_LABELS,

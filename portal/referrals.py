@@ -36,7 +36,8 @@ import crypto
 from . import scrub
 from .access import active_compartment, case_for, visible_cases
 from .datadir import DataDir
-from .intake import IDENTITY_FIELDS
+from .drafts import StagedFile
+from .intake import IDENTITY_FIELDS, store_files
 from .keyring import Keyring
 from .models import (
     Account,
@@ -884,6 +885,70 @@ def answer(
     )
 
 
+def add_company_files(
+    db: Session,
+    keyring: Keyring,
+    data_dir: DataDir,
+    who: SignedIn,
+    referral: Referral,
+    files: Sequence[StagedFile],
+) -> list[Any]:
+    """Evidence an officer sends: sealed into the package like a reporter's files into the
+    case (already encrypted on arrival). Returns the paths moved into the store, for the caller
+    to remove if its commit fails."""
+    unlocked = _referral_key(db, keyring, who.account, who.private_key, referral)
+    if unlocked is None or referral.status not in VISIBLE_TO_COMPANY:
+        raise ReferralError("no_package")
+    compartment, key = unlocked
+    moved: list[Any] = []
+    try:
+        store_files(db, keyring, data_dir, compartment, key, files, AuthorRole.COMPANY, moved)
+    except BaseException:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        raise
+    db.add(
+        AuditEvent(
+            action="referral.evidence_added",
+            actor_account_id=who.account.id,
+            case_id=referral.case_id,
+            detail=f"{referral.id}:{len(files)}",
+        )
+    )
+    return moved
+
+
+def company_files(
+    db: Session, keyring: Keyring, account: Account, private_key: PrivateKey, referral: Referral
+) -> list[SharedFile]:
+    """Files the company sent into the package, for any holder of it."""
+    unlocked = _referral_key(db, keyring, account, private_key, referral)
+    if unlocked is None:
+        return []
+    compartment, key = unlocked
+    records = db.scalars(
+        select(Record)
+        .where(
+            Record.compartment_id == compartment.id,
+            Record.kind == RecordKind.FILE_KEY.value,
+            Record.author_role == AuthorRole.COMPANY.value,
+        )
+        .order_by(Record.sequence)
+    )
+    found = []
+    for record in records:
+        description = json.loads(open_record(key, record))
+        found.append(
+            SharedFile(
+                uuid.UUID(description["file_id"]),
+                str(description["name"]),
+                str(description["content_type"]),
+                int(description["size"]),
+            )
+        )
+    return found
+
+
 def share_with_new_holders(
     db: Session, keyring: Keyring, who: SignedIn, referrals: Iterable[Referral]
 ) -> int:
@@ -915,12 +980,14 @@ __all__ = [
     "SharedFile",
     "Suggestion",
     "acknowledge",
+    "add_company_files",
     "answer",
     "answer_consent",
     "ask_consent",
     "bundle",
     "case_referrals",
     "company_answers",
+    "company_files",
     "company_referral",
     "company_referrals",
     "compose",

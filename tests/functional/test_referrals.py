@@ -326,3 +326,55 @@ def test_a_referral_past_its_answer_date_shows_on_the_case_list(
     assert referral_url in listing
     other = staff_client(portal, "outsider@example.org").get("/caseworker/cases")
     assert "Referrals waiting past" not in other.get_data(as_text=True)
+
+
+def test_the_officer_sends_evidence_into_the_package_and_the_caseworker_reads_it(
+    portal: Portal, filed: dict[str, object]
+) -> None:
+    worker = staff_client(portal, WORKER)
+    case_id = filed["case_id"]
+    refer_page = f"{case_url(case_id)}/refer"  # type: ignore[arg-type]
+    post(worker, refer_page, f"{case_url(case_id)}/consent", recipient="company", scope="account")  # type: ignore[arg-type]
+    referral_url = start(worker, case_id, filed["company_id"])  # type: ignore[arg-type]
+    post(
+        worker,
+        referral_url,
+        referral_url + "/compose",
+        answer="what_happened",
+        **{"question-what_happened": "What happened", "text-what_happened": "At the gate"},
+    )
+    officer = staff_client(portal, OFFICER)
+    link = re.search(
+        r'href="(/company/referrals/[0-9a-f-]{36})"',
+        officer.get("/company/").get_data(as_text=True),
+    ).group(1)  # type: ignore[union-attr]
+    evidence = b"Company-evidence-canary: the duty roster of 3 March"
+    token = csrf_token(officer, link)
+    empty = officer.post(link + "/evidence", data={"csrf_token": token})
+    assert empty.status_code == 400
+    sent = officer.post(
+        link + "/evidence",
+        data={"csrf_token": token, "attachments": (io.BytesIO(evidence), "roster.txt")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
+
+    page = worker.get(referral_url).get_data(as_text=True)
+    assert "Files from the company" in page
+    download = re.search(
+        r'href="(/caseworker/cases/[^"]+/files/[0-9a-f-]{36})"[^>]*>\s*<bdi>roster', page
+    )
+    assert download
+    assert worker.get(download.group(1)).data == evidence
+    rival = staff_client(portal, RIVAL)
+    assert (
+        rival.post(
+            link + "/evidence", data={"csrf_token": csrf_token(rival, "/company/")}
+        ).status_code
+        == 404
+    )
+    with portal.db as db:
+        assert "referral.evidence_added" in set(db.scalars(select(AuditEvent.action)))
+    for path in portal.data_dir.root.rglob("*"):
+        if path.is_file():
+            assert evidence not in path.read_bytes(), path
