@@ -25,6 +25,7 @@ from portal.models import Outcome
 from portal.public.summary import summarise
 from portal.referrals import case_referrals
 from portal.referrals import is_overdue as referral_overdue
+from portal.retention import clear_sqlite_wal, erase_case
 from portal.sharing import holders, pending_identity_requests
 from portal.staff import SignedIn
 from portal.stages import STAFF_LABELS, Stage
@@ -34,7 +35,7 @@ from portal.workflow import Move, allowed_moves
 from . import blueprint
 from .access_views import staff_choices
 from .case_forms import CaseMessageForm, MoveForm, NoteForm
-from .forms import SignOutForm
+from .forms import ActionForm, SignOutForm
 from .roles import CASE_ROLES, SUPERVISING_ROLES
 from .session import current_staff, staff_required
 
@@ -203,3 +204,18 @@ def attachment(case_id: uuid.UUID, file_id: uuid.UUID) -> Response:
     response.headers["Content-Disposition"] = content_disposition(info.name)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@blueprint.post("/caseworker/cases/<uuid:case_id>/erase")
+@staff_required(*SUPERVISING_ROLES)
+def erase(case_id: uuid.UUID) -> Response:
+    """A supervisor confirms the reporter's request to erase a withdrawn case: gone for good."""
+    db = db_session()
+    case = case_for(db, _who().account, case_id)
+    if case is None or case.erasure_requested_on is None:
+        abort(404)
+    if not ActionForm().validate_on_submit() or request.form.get("confirm") != "1":
+        abort(400)
+    erase_case(db, _ext("data_dir"), case.id, "erasure_requested", _who().account.id)
+    clear_sqlite_wal(db)
+    return redirect(url_for("caseworker.cases", erased=1))

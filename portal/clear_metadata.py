@@ -21,6 +21,7 @@ CLEAR_REPORTER_ANSWERS: dict[str, str] = {
     "case_topics.topic": "kinds of conduct, from a fixed list, for routing and statistics",
     "cases.share_with_company": "consent gate: nothing, the account, or with identity",
     "cases.share_with_bodies": "consent gate: nothing, the account, or with identity",
+    "cases.erasure_requested_on": "the reporter asked for erasure when withdrawing (date)",
     "remedy_feedback.happened": "did the remedy happen: yes, partly or no (figures)",
     "remedy_feedback.satisfied": "satisfied with it: yes, partly or no (figures)",
 }

@@ -34,6 +34,7 @@ from .models import (
     utcnow,
 )
 from .registry import company_named, load_starter_catalogue
+from .retention_cli import purge_command
 from .setup import initialise, is_initialised
 from .staff import (
     AccountExists,
@@ -66,6 +67,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(notify_group)
+    app.cli.add_command(purge_command)
 
 
 @click.command("setup")

@@ -45,6 +45,11 @@ class Settings:
     feedback_after_days: int = 182
     # Days a member company has to answer a referral when it committed to no response time.
     referral_response_days: int = 30
+    # How long a closed case is kept, by how it ended (days after closure); see portal.retention.
+    retention_closed_days: int = 5 * 365  # remedied, partly or not remedied, no response
+    retention_not_eligible_days: int = 365
+    retention_withdrawn_days: int = 90
+    retention_spam_days: int = 30  # closed as not eligible without ever being acknowledged
     onion_address: str = ""
     # Reverse proxies in front of the portal whose X-Forwarded-For may be trusted (0: none).
     proxy_hops: int = 0
@@ -99,6 +104,10 @@ class Settings:
             "PORTAL_ACKNOWLEDGE_WITHIN_DAYS": ("acknowledge_within_days", 1),
             "PORTAL_FEEDBACK_AFTER_DAYS": ("feedback_after_days", 1),
             "PORTAL_REFERRAL_RESPONSE_DAYS": ("referral_response_days", 1),
+            "PORTAL_RETENTION_CLOSED_DAYS": ("retention_closed_days", 1),
+            "PORTAL_RETENTION_NOT_ELIGIBLE_DAYS": ("retention_not_eligible_days", 1),
+            "PORTAL_RETENTION_WITHDRAWN_DAYS": ("retention_withdrawn_days", 1),
+            "PORTAL_RETENTION_SPAM_DAYS": ("retention_spam_days", 1),
         }
         for name, (attr, unit) in ints.items():
             if name in env:

@@ -212,8 +212,9 @@ def add_evidence(
         raise
 
 
-def withdraw(db: Session, view: ReporterView) -> None:
-    """The reporter withdraws: the case is closed with that outcome."""
+def withdraw(db: Session, view: ReporterView, erase: bool = False) -> None:
+    """The reporter withdraws: the case is closed with that outcome; with ``erase``, they ask
+    for it to be erased too, which a supervisor confirms (``portal.retention``)."""
     _require_open(view)
     case = db.get(Case, view.case.id)
     assert case is not None
@@ -221,5 +222,10 @@ def withdraw(db: Session, view: ReporterView) -> None:
     case.outcome = Outcome.WITHDRAWN.value
     case.stage_changed_on = today()
     case.next_due_on = None
-    db.add(AuditEvent(action="case.withdrawn", case_id=case.id, occurred_at=day_start()))
+    if erase:
+        case.erasure_requested_on = today()
+    detail = "erase" if erase else None
+    db.add(
+        AuditEvent(action="case.withdrawn", case_id=case.id, detail=detail, occurred_at=day_start())
+    )
     db.commit()

@@ -103,6 +103,8 @@ class Case(Base):
     # What the reporter allows to go, asked on the follow-up page before any referral.
     share_with_company: Mapped[str] = mapped_column(String(10), default="unasked")
     share_with_bodies: Mapped[str] = mapped_column(String(10), default="unasked")
+    # The reporter asked, when withdrawing, for everything to be erased; a supervisor confirms.
+    erasure_requested_on: Mapped[date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(String(20))
     assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True

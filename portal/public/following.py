@@ -294,7 +294,7 @@ def follow_up_withdraw() -> Response | tuple[str, int] | str:
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        followup.withdraw(db_session(), view)
+        followup.withdraw(db_session(), view, erase=request.form.get("erase") == "1")
         return redirect(url_for("public.follow_up_case", withdrawn=1))
     return render_template("public/withdraw.html", form=form)
 
