@@ -10,13 +10,15 @@ from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .assets import install_assets
 from .config import Settings
 from .datadir import DataDir
-from .db import Database, close_db_session
+from .db import Database, close_db_session, db_session
 from .i18n import (
     LANGUAGE_NAMES,
     language_url,
@@ -92,6 +94,7 @@ def create_app(config: Settings | None = None) -> Flask:
 
     app.teardown_appcontext(close_db_session)
     app.teardown_request(discard_unclaimed_uploads)
+    app.add_url_rule("/healthz", "healthz", _healthz)
     sweep_incoming(data_dir.incoming)
 
     @app.context_processor
@@ -170,3 +173,12 @@ def _register_error_pages(app: Flask) -> None:
             code, (_("Something went wrong"), _("Please go back and try again."))
         )
         return render_template("error.html", title=title, message=message), code
+
+
+def _healthz() -> Response:
+    """For load balancers: 200 "ok" when the database answers, 503 otherwise; nothing else."""
+    try:
+        db_session().execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return Response("unavailable\n", status=503, mimetype="text/plain")
+    return Response("ok\n", mimetype="text/plain")
