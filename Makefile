@@ -67,6 +67,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/bandit -q -c pyproject.toml -r crypto portal caseworker wsgi.py
 
 ## Install everything and run the whole suite on SQLite, then on PostgreSQL.
 test: $(VENV)/.installed-test system-test-deps catalogs lint

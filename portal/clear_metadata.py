@@ -71,7 +71,7 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "grants.account_id": "link",
     "grants.mac": "integrity tag",
     "grants.created_at": "staff-side time",
-    "receipt_locks.lookup_token": "Argon2id-derived token, not the receipt",
+    "receipt_locks.lookup_token": "Argon2id-derived token, not the receipt",  # nosec B105 - a description
     "receipt_locks.case_id": "link",
     "receipt_locks.compartment_id": "link",
     "receipt_locks.expires_on": "date",

@@ -421,7 +421,7 @@ def _bulk(
         if account.role in (Role.CASEWORKER.value, Role.SUPERVISOR.value)
     ]
     generator = _Generator(
-        random.Random(seed),  # noqa: S311 - demo data, not secrets
+        random.Random(seed),  # noqa: S311  # nosec B311 - demo data, not secrets
         settings.languages,
         ensure_bulk_companies(db),
         assignees,
