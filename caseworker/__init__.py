@@ -15,5 +15,6 @@ from . import (  # noqa: E402,F401
     recording,
     referral_views,
     remedy_views,
+    statistics_views,
     views,
 )

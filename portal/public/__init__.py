@@ -16,4 +16,4 @@ def _keep_language(endpoint: str, values: dict[str, Any]) -> None:
     values.setdefault("lang", str(get_locale()))
 
 
-from . import filing, following, pages  # noqa: E402,F401
+from . import filing, following, pages, transparency  # noqa: E402,F401

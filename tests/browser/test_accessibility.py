@@ -6,10 +6,13 @@ A page that scrolls sideways at 320 pixels fails the reflow criterion (and 200% 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from portal.config import SUPPORTED_LANGUAGES
+from portal.models import Case, SiteOption, today
 from tests.browser.conftest import Visit
 from tests.browser.walk import file_through_the_browser
 
@@ -30,8 +33,27 @@ def audit(page, name: str, problems: list[str]) -> None:  # type: ignore[no-unty
         problems.append(f"{name}: scrolls sideways at 320px (content is {width}px wide)")
 
 
+def publish_figures(portal) -> None:  # type: ignore[no-untyped-def]
+    """Switch the public figures page on, with enough cases last month for its charts."""
+    last_month = today().replace(day=1) - timedelta(days=1)
+    with portal.db as db:
+        db.add(SiteOption(name="transparency_public", value="on"))
+        for number in range(6):
+            db.add(
+                Case(
+                    reference=f"AXE-{number:04d}",
+                    received_on=last_month,
+                    language="ar",
+                    country="KE",
+                    channel="anonymous",
+                )
+            )
+        db.commit()
+
+
 @pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
 def test_every_public_page_passes_axe_and_reflows(portal, chromium, live_server, lang):
+    publish_figures(portal)
     visit = Visit(
         chromium,
         live_server,
@@ -47,7 +69,7 @@ def test_every_public_page_passes_axe_and_reflows(portal, chromium, live_server,
     page.check("#written_down")
     page.locator("form[action*='/report/finish'] button").click()
     audit(page, "finished", problems)
-    for path in ("/staying-safe", "/follow-up", "/no-such-page"):
+    for path in ("/staying-safe", "/follow-up", "/transparency", "/no-such-page"):
         page.goto(f"{live_server}{path}?lang={lang}")
         audit(page, path, problems)
     page.goto(f"{live_server}/follow-up?lang={lang}")

@@ -299,6 +299,8 @@ def account_and_admin_pages(audit: StaffAudit) -> None:
     audit.visit_path("/caseworker/admin/audit?date_from=31-03-2025", "audit log (bad date)")
     assert page.locator(".error-summary").count() == 1
     audit.visit_path("/caseworker/admin/templates", "message templates")
+    audit.visit_path("/caseworker/statistics", "statistics")
+    audit.visit_path("/caseworker/statistics?from=2026-13-01", "statistics (bad period)")
 
     registry_pages(audit)
 
