@@ -211,14 +211,20 @@ def consent(case_id: uuid.UUID) -> Response | tuple[str, int]:
     return redirect(url_for("caseworker.refer", case_id=case.id))
 
 
-def _answer_rows(case: Case, view_answers: dict[str, object]) -> list[tuple[str, str, str]]:
-    """(field name, question, answer in words) of every answered question but identity."""
+# Steps whose answers are offered ticked; the others (safety: what the reporter fears, contact)
+# must be ticked on purpose, as they can put the reporter at risk if they reach the company.
+TICKED_STEPS = ("who", "what", "remedy")
+
+
+def _answer_rows(case: Case, view_answers: dict[str, object]) -> list[tuple[str, str, str, bool]]:
+    """(field name, question, answer in words, ticked at first) of every answered question but
+    identity."""
     rows = []
     for section in summarise(view_answers):
         for row in section.rows:
             value = row.value if isinstance(row.value, str) else ", ".join(row.value)
             if value and row.name not in referrals.IDENTITY_FIELDS:
-                rows.append((row.name, row.label, value))
+                rows.append((row.name, row.label, value, section.step in TICKED_STEPS))
     return rows
 
 

@@ -34,7 +34,7 @@ from portal.workflow import Move, allowed_moves
 
 from . import blueprint
 from .access_views import staff_choices
-from .case_forms import CaseMessageForm, MoveForm, NoteForm
+from .case_forms import OUTCOME_LABELS, CaseMessageForm, MoveForm, NoteForm
 from .forms import ActionForm, SignOutForm
 from .roles import CASE_ROLES, SUPERVISING_ROLES
 from .session import current_staff, staff_required
@@ -112,6 +112,7 @@ def case(
     current_holders = holders(db, case_id) if supervising else []
     held = {holder.account.id for holder in current_holders}
     requests = pending_identity_requests(db, case_id)
+    from .dashboard import CHANNEL_LABELS
     from .referral_views import STATUS_LABELS, target_name  # builds on this module
 
     return render_template(
@@ -133,6 +134,8 @@ def case(
         asked_identity=any(request.account_id == who.account.id for request, _account in requests),
         referrals=case_referrals(db, case_id),
         referral_status=STATUS_LABELS,
+        outcome_labels=OUTCOME_LABELS,
+        channel_labels=CHANNEL_LABELS,
         referral_target=target_name,
         referral_overdue=referral_overdue,
     ), 400 if failed else 200

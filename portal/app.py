@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,8 +14,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .assets import install_assets
@@ -35,6 +38,9 @@ from .uploads import PortalRequest, discard_unclaimed_uploads, sweep_incoming
 from .web import configure_logging, install_security_headers
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+logger = logging.getLogger("portal")
 
 
 def create_app(config: Settings | None = None) -> Flask:
@@ -155,6 +161,18 @@ def _register_error_pages(app: Flask) -> None:
             return follow_up_too_large()
         return _http_error(error)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _not_saved(error: Exception) -> tuple[str, int]:
+        """The database did not answer (stopped, unreachable, locked, or its disk full)."""
+        return _unavailable(error)
+
+    @app.errorhandler(OSError)
+    def _os_error(error: OSError) -> tuple[str, int]:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):  # the data dir's disk is full
+            return _unavailable(error)
+        return _http_error(InternalServerError())
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[str, int]:
         code = error.code or 500
@@ -173,6 +191,31 @@ def _register_error_pages(app: Flask) -> None:
             code, (_("Something went wrong"), _("Please go back and try again."))
         )
         return render_template("error.html", title=title, message=message), code
+
+
+def _unavailable(error: Exception) -> tuple[str, int]:
+    """A 503 in the reader's language that says to try again; a step form keeps what was typed.
+
+    Whatever the transaction had written is rolled back, and files it had moved into the store
+    are removed by the code that moved them, so nothing is half-stored.
+    """
+    logger.warning("Request not saved: %s.", type(error).__name__)
+    with contextlib.suppress(Exception):
+        db_session().rollback()
+    message = _(
+        "We could not save this just now. Please try again in a few minutes: "
+        "what you typed is still here."
+    )
+    from .public.filing import step_again
+
+    again = step_again(message)
+    if again is not None:
+        return again
+    general = _(
+        "We could not save this just now. Please go back and send it again in a few minutes. "
+        "Answers you had already saved are kept for an hour."
+    )
+    return render_template("error.html", title=_("Not saved yet"), message=general), 503
 
 
 def _healthz() -> Response:

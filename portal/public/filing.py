@@ -270,3 +270,23 @@ def is_evidence_upload() -> bool:
         request.endpoint == "public.report_step"
         and (request.view_args or {}).get("step") == "evidence"
     )
+
+
+def step_again(message: str) -> tuple[str, int] | None:
+    """The step just sent, with what was typed in it and ``message``, when its answers could not
+    be saved (the database did not answer): nothing typed is lost. None for other requests."""
+    if request.method != "POST" or request.endpoint != "public.report_step":
+        return None
+    definition = step_by_name(str((request.view_args or {}).get("step", "")))
+    if definition is None or definition.form is None:
+        return None
+    form = definition.form(meta={"csrf": False})  # the posted values, shown again as typed
+    return _page(
+        "public/step.html",
+        503,
+        form=form,
+        step=definition,
+        step_number=_step_number(definition.name),
+        back=previous_step(definition.name),
+        unavailable=message,
+    )
