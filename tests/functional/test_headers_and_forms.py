@@ -194,3 +194,76 @@ def test_receipt_entry_accepts_other_spellings_of_the_same_number(client, spelli
     assert response.status_code == 302
     case_page = client.get(response.headers["Location"])
     assert "Nobody has read it yet" in case_page.get_data(as_text=True)
+
+
+@pytest.fixture
+def every_get_route(portal, client):  # type: ignore[no-untyped-def]
+    """Every GET route of the app, visited by who may use it (public visitor, caseworker
+    holding the case, admin, company officer), with real ids where a route takes one."""
+    from portal.models import Company, Role, StoredFile
+
+    with portal.db as db:
+        db.add(Company(name="Header Guards"))
+        db.commit()
+    portal.account(CASEWORKER)
+    portal.account("admin@example.org", Role.ADMIN)
+    portal.account("officer@example.org", Role.COMPANY, company="Header Guards")
+    file_complaint(client, files=[("photo.jpg", b"\xff\xd8 header test")])
+    case_id = only_case_id(portal)
+    with portal.db as db:
+        from sqlalchemy import select
+
+        file_id = db.scalar(select(StoredFile.id))
+    clients = {}
+    for name, email in (
+        ("caseworker", CASEWORKER),
+        ("admin", "admin@example.org"),
+        ("company", "officer@example.org"),
+    ):
+        clients[name] = portal.app.test_client()
+        sign_in(clients[name], email)
+    clients["public"] = portal.app.test_client()
+    values = {
+        "case_id": case_id,
+        "file_id": file_id,
+        "step": "who",
+        "name": "acknowledgement",
+        "language": "en",
+        "filename": "portal.css",
+    }
+    visited = []
+    for rule in portal.app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
+            continue
+        path = rule.rule
+        for argument in rule.arguments:
+            value = values.get(argument, "00000000-0000-0000-0000-000000000000")
+            path = re.sub(rf"<(?:[^:>]+:)?{argument}>", str(value), path)
+        if path.startswith("/company"):
+            who = "company"
+        elif path.startswith(("/caseworker/admin", "/caseworker/statistics")):
+            who = "admin"
+        elif path.startswith("/caseworker"):
+            who = "caseworker"
+        else:
+            who = "public"
+        visited.append((f"{who} {path}", clients[who].get(path)))
+    assert len(visited) > 30
+    return visited
+
+
+def test_every_route_sends_the_security_headers_whatever_its_answer(every_get_route):
+    statuses = {}
+    for name, response in every_get_route:
+        statuses[name] = response.status_code
+        headers = response.headers
+        csp = headers.get("Content-Security-Policy", "")
+        assert "default-src 'none'" in csp, name
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, name
+        assert headers.get("Referrer-Policy") == "no-referrer", name
+        assert headers.get("X-Content-Type-Options") == "nosniff", name
+        assert headers.get("X-Frame-Options") == "DENY", name
+        if not name.startswith("public /assets/"):
+            assert "no-store" in headers.get("Cache-Control", ""), name
+    # Most of them really served their page to the account that may use it.
+    assert sum(status == 200 for status in statuses.values()) > len(statuses) // 2, statuses
