@@ -5,10 +5,7 @@ same press of the button goes through and the complaint is filed with everything
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,40 +20,15 @@ from portal.setup import initialise
 from tests.conftest import TEST_ARGON2
 from tests.support.filing import DEFAULT_ANSWERS, answer, begin, send, token_from
 from tests.support.server import free_port
+from tests.support.throwaway_pg import ThrowawayCluster
 
-CLUSTER = Path(__file__).resolve().parents[1] / "support" / "pg_cluster.sh"
 CANARY = "Outage-canary: the guards came back at night"
 
 
-class Cluster:
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="portal-outage-", dir="/tmp"))
-        os.chmod(self.dir, 0o755)  # the postgres user runs it when we are root
-        self.port = free_port()
-        self.url = ""
-
-    def start(self) -> None:
-        done = subprocess.run(
-            ["bash", str(CLUSTER), "start", str(self.dir), str(self.port)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        self.url = done.stdout.strip()
-
-    def stop(self) -> None:
-        subprocess.run(["bash", str(CLUSTER), "stop", str(self.dir)], check=True)
-
-
 @pytest.fixture
-def outage_portal(tmp_path: Path) -> Iterator[tuple[Flask, Cluster]]:
-    cluster = Cluster()
-    try:
-        cluster.start()
-    except (subprocess.CalledProcessError, FileNotFoundError) as exc:
-        pytest.fail(
-            f"a PostgreSQL cluster is needed for this test (apt-get install postgresql): {exc}"
-        )
+def outage_portal(tmp_path: Path) -> Iterator[tuple[Flask, ThrowawayCluster]]:
+    cluster = ThrowawayCluster()
+    cluster.start()
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=cluster.url,
@@ -73,8 +45,7 @@ def outage_portal(tmp_path: Path) -> Iterator[tuple[Flask, Cluster]]:
         yield app, cluster
     finally:
         app.extensions["portal_db"].dispose()
-        cluster.stop()
-        subprocess.run(["rm", "-rf", str(cluster.dir)], check=False)
+        cluster.remove()
 
 
 def _cases(url: str) -> int:
