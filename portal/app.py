@@ -33,7 +33,7 @@ from .i18n import (
 from .keyring import Keyring
 from .models import today
 from .stages import STAFF_LABELS, Stage
-from .throttle import ClientThrottle, DerivationBudget
+from .throttle import ClientThrottle, DerivationBudget, rate_limit_storage
 from .uploads import PortalRequest, discard_unclaimed_uploads, sweep_incoming
 from .web import configure_logging, install_security_headers
 
@@ -77,10 +77,13 @@ def create_app(config: Settings | None = None) -> Flask:
     app.extensions["portal_db"] = Database(settings.database_url)
     app.extensions["portal_db"].set_audit_key(data_dir.server_mac_key())
     app.extensions["portal_keyring"] = Keyring(data_dir.server_mac_key())
+    counters = rate_limit_storage(settings.redis_url)  # in memory, or shared in Redis
     app.extensions["portal_follow_up_budget"] = DerivationBudget(
-        settings.follow_up_rate, settings.follow_up_burst
+        settings.follow_up_rate, settings.follow_up_burst, storage=counters, name="follow-up"
     )
-    app.extensions["portal_follow_up_clients"] = ClientThrottle(settings.follow_up_per_client)
+    app.extensions["portal_follow_up_clients"] = ClientThrottle(
+        settings.follow_up_per_client, storage=counters, name="follow-up-client"
+    )
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
@@ -125,12 +128,17 @@ def create_app(config: Settings | None = None) -> Flask:
     _register_error_pages(app)
 
     from caseworker import blueprint as caseworker_blueprint
+    from caseworker.auth import BUDGET_KEY, SIGN_IN_BURST, SIGN_IN_RATE
 
     from .cli import register_commands
     from .public import blueprint as public_blueprint
 
     app.register_blueprint(public_blueprint)
     app.register_blueprint(caseworker_blueprint)
+    # Made here rather than at the first sign-in, so that it shares the counters' storage.
+    app.extensions[BUDGET_KEY] = DerivationBudget(
+        SIGN_IN_RATE, SIGN_IN_BURST, storage=counters, name="sign-in"
+    )
     register_commands(app)
     return app
 

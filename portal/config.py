@@ -53,10 +53,13 @@ class Settings:
     onion_address: str = ""
     # Reverse proxies in front of the portal whose X-Forwarded-For may be trusted (0: none).
     proxy_hops: int = 0
-    # Receipt checks (an Argon2id run each) allowed per second per process, and in a burst.
+    # Receipt checks (an Argon2id run each) allowed per second and in a burst: per process, or
+    # for every server together when PORTAL_REDIS_URL is set.
     follow_up_rate: float = 4.0
     follow_up_burst: int = 8
     follow_up_per_client: int = 5  # receipt tries a minute from one client
+    # Where those counters are kept: empty, in each process's memory; a redis:// URL, shared.
+    redis_url: str = field(default="", repr=False)  # repr=False: the URL may hold a password
     behind_https: bool = False
     quick_exit_url: str = "https://www.wikipedia.org/"
     site_title: str = ""  # empty: a neutral "Feedback", in the reader's language
@@ -120,6 +123,7 @@ class Settings:
             "PORTAL_QUICK_EXIT_URL": "quick_exit_url",
             "PORTAL_SITE_TITLE": "site_title",
             "PORTAL_ONION_ADDRESS": "onion_address",
+            "PORTAL_REDIS_URL": "redis_url",
         }
         for name, attr in strings.items():
             if env.get(name):
