@@ -7,6 +7,7 @@ so every case is made the same way. Which answers stay readable is decided here 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -49,6 +50,7 @@ from .models import (
 )
 from .models.company import LISTED
 from .topics import RATHER_NOT_SAY, TOPICS
+from .uploads import STAGED_SUFFIX
 from .vault import installation, new_compartment, seal
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -253,8 +255,10 @@ def file_complaint(
         db.commit()
     except BaseException:
         db.rollback()
-        for path in moved:  # put files back where a retry can find them
-            path.unlink(missing_ok=True)
+        for path in moved:  # put files back where a retry can find them (the draft's staging)
+            with contextlib.suppress(OSError):  # else an orphan, for the purge once an hour old
+                os.utime(path)  # fresh again: the incoming sweep goes by modification time
+                path.rename(data_dir.incoming / f"{path.name}{STAGED_SUFFIX}")
         raise
     notify.case_received(db, settings, case.id)
     return Filed(

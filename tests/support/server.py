@@ -51,7 +51,12 @@ class ServerProcess:
     """A server on loopback; stop() ends it (and strace, if tracing) cleanly."""
 
     def __init__(
-        self, kind: str, env: dict[str, str], log: Path, trace: Path | None = None
+        self,
+        kind: str,
+        env: dict[str, str],
+        log: Path,
+        trace: Path | None = None,
+        workers: int = 2,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -65,7 +70,7 @@ class ServerProcess:
                 "-m",
                 "gunicorn",
                 "--workers",
-                "2",
+                str(workers),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "wsgi:app",
