@@ -59,6 +59,7 @@ def _write_private(path: Path, text: str) -> None:
 
 def register_commands(app: Flask) -> None:
     from .audit_cli import audit_group
+    from .backup_cli import backup_group
     from .demo_cli import demo_command
     from .notify_cli import notify_group
 
@@ -66,6 +67,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(account_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(audit_group)
+    app.cli.add_command(backup_group)
     app.cli.add_command(notify_group)
     app.cli.add_command(purge_command)
 

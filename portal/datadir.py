@@ -14,7 +14,8 @@ from pathlib import Path
 
 from crypto import new_server_mac_key
 
-SECRET_KEY_FILE = "secret_key"  # noqa: S105  # nosec B105 - a file name, not a secret
+# A file name, not a secret.
+SECRET_KEY_FILE = "secret_key"  # noqa: S105  # nosec B105
 SERVER_MAC_KEY_FILE = "server_mac_key"
 
 

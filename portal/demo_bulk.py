@@ -421,7 +421,8 @@ def _bulk(
         if account.role in (Role.CASEWORKER.value, Role.SUPERVISOR.value)
     ]
     generator = _Generator(
-        random.Random(seed),  # noqa: S311  # nosec B311 - demo data, not secrets
+        # Demo data, not secrets.
+        random.Random(seed),  # noqa: S311  # nosec B311
         settings.languages,
         ensure_bulk_companies(db),
         assignees,
