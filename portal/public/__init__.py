@@ -16,4 +16,13 @@ def _keep_language(endpoint: str, values: dict[str, Any]) -> None:
     values.setdefault("lang", str(get_locale()))
 
 
+@blueprint.context_processor
+def _figures_link() -> dict[str, Any]:
+    """The footer links to the published figures once an admin has put them on."""
+    from ..db import db_session
+    from ..statistics import transparency_is_public
+
+    return {"transparency_link": transparency_is_public(db_session())}
+
+
 from . import filing, following, pages, transparency  # noqa: E402,F401

@@ -643,8 +643,13 @@ def test_only_admins_switch_the_public_page(portal: Portal, caseload: None, peop
     assert no_token.status_code == 400
     assert switch(admin, "maybe") == 400
     assert public.get("/transparency").status_code == 404
+    assert 'href="/transparency' not in public.get("/").get_data(as_text=True)
     assert switch(admin, "on") == 302
     assert public.get("/transparency").status_code == 200
+    # Once on, every public page's footer links to it.
+    assert 'href="/transparency?lang=en">Figures</a>' in public.get("/?lang=en").get_data(
+        as_text=True
+    )
     page = admin.get("/caseworker/statistics?lang=en").get_data(as_text=True)
     assert "The public figures page is on." in page
     assert switch(admin, "off") == 302
