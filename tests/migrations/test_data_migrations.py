@@ -49,7 +49,7 @@ def _uuid(connection, value: uuid.UUID) -> object:  # type: ignore[no-untyped-de
     return value.hex if connection.dialect.name == "sqlite" else value
 
 
-def test_0005_counts_the_cases_each_account_already_holds(engine):  # noqa: F811
+def _seed_at_0004(engine) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]  # noqa: F811
     """Two accounts, three cases: one case granted to both, one compartment retired, one
     identity compartment (not counted), one grant to the recovery key (not counted)."""
     migrate.upgrade(engine, "0004")
@@ -138,6 +138,12 @@ def test_0005_counts_the_cases_each_account_already_holds(engine):  # noqa: F811
         grant(current, alice)
         grant(compartment(cases[2], "case", retired=False), alice)
 
+    return alice, bob
+
+
+def test_0005_counts_the_cases_each_account_already_holds(engine):  # noqa: F811
+    alice, bob = _seed_at_0004(engine)
+
     migrate.upgrade(engine, "0005")
 
     with engine.connect() as connection:
@@ -147,3 +153,26 @@ def test_0005_counts_the_cases_each_account_already_holds(engine):  # noqa: F811
     found = {(uuid.UUID(str(account)), stage, number) for account, stage, number in rows}
     assert found == {(alice, "received", 1), (bob, "received", 1), (alice, "closed", 2)}
     migrate.downgrade(engine, "0004")
+
+
+def test_upgrading_to_head_keeps_every_row_of_the_tables_below_cases(engine):  # noqa: F811
+    """SQLite alters a table by copying it and dropping the old one; with foreign keys on, a
+    dropped ``cases`` would take every compartment, grant and record with it (ON DELETE
+    CASCADE). Every row below ``cases`` survives every migration to head, and back."""
+    _seed_at_0004(engine)
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as connection:
+            return {
+                table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("cases", "compartments", "grants", "accounts")
+            }
+
+    before = counts()
+    migrate.upgrade(engine, "head")
+    after = counts()
+    migrate.downgrade(engine, "0004")
+    again = counts()
+
+    assert before == after == again, (before, after, again)
+    assert before["grants"] == 7
