@@ -95,6 +95,9 @@ def _notices() -> dict[str, str]:
         "signed-out-everywhere": _("You were signed out on every device."),
         "paused": _("There were too many failed attempts. Wait a few minutes, then sign in again."),
         "expired": _("Signing in took too long. Sign in again."),
+        "account-created": _(
+            "Your account is ready. Sign in: the first time, you set up a second factor."
+        ),
     }
 
 
@@ -133,10 +136,23 @@ def sign_in() -> Page:
     return render_template("caseworker/sign_in.html", form=form, notice=notice), status
 
 
+_LANDINGS = {
+    "company": "caseworker.company_referrals",
+    "intermediary": "caseworker.intermediary_home",
+}
+
+
+def _landing(role: str) -> str:
+    """The endpoint each role starts from once signed in."""
+    return _LANDINGS.get(role, "caseworker.cases")
+
+
 def _half_or_redirect() -> HalfSignedIn | Response:
-    """The half session, or where to go instead: the cases when fully signed in, else sign-in."""
-    if current_staff() is not None:
-        return redirect(url_for("caseworker.cases"))
+    """The half session, or where to go instead: the landing page when fully signed in, else
+    sign-in."""
+    who = current_staff()
+    if who is not None:
+        return redirect(url_for(_landing(who.account.role)))
     half = half_signed_in()
     if half is None:
         return redirect(url_for("caseworker.sign_in", notice="expired"))
@@ -147,9 +163,7 @@ def _signed_in(half: HalfSignedIn, page: str | None = None) -> Response:
     """Replace the half session with a full one under a new token (the cookie changes)."""
     token = finish_sign_in(db_session(), _settings(), half)
     db_session().commit()
-    landing = (
-        "caseworker.company_referrals" if half.account.role == "company" else "caseworker.cases"
-    )
+    landing = _landing(half.account.role)
     response = make_response(page) if page is not None else redirect(url_for(landing))
     set_session_cookie(response, token)
     return response
@@ -204,7 +218,11 @@ def enrol() -> Page:
             db, _mac_key(), half.account, half.private_key, secret, form.code.data or ""
         )
         if codes is not None:
-            page = render_template("caseworker/recovery_codes.html", codes=codes)
+            page = render_template(
+                "caseworker/recovery_codes.html",
+                codes=codes,
+                landing=_landing(half.account.role),
+            )
             return _signed_in(half, page)
         form.code.errors = [
             _(

@@ -33,6 +33,7 @@ from .models import (
     Role,
     utcnow,
 )
+from .organisations import approved_organisation_named
 from .registry import company_named, load_starter_catalogue
 from .retention_cli import purge_command
 from .setup import initialise, is_initialised
@@ -150,6 +151,16 @@ def account_group() -> None:
     "company_name",
     help="For --role company: the member company (added to the registry if missing).",
 )
+@click.option(
+    "--organisation",
+    "organisation_name",
+    help="For --role intermediary: the organisation (added and approved if new or pending).",
+)
+@click.option(
+    "--org-admin",
+    is_flag=True,
+    help="For --role intermediary: the account may invite colleagues of its organisation.",
+)
 def create_account_command(
     role: str,
     email: str,
@@ -157,12 +168,23 @@ def create_account_command(
     password_stdin: bool,
     no_intake: bool,
     company_name: str | None,
+    organisation_name: str | None,
+    org_admin: bool,
 ) -> None:
     """Create an account with its own key pair."""
     if (role == Role.COMPANY.value) != bool(company_name and company_name.strip()):
         raise click.BadParameter(
             "--company NAME is needed with --role company, and only with it.",
             param_hint="--company",
+        )
+    if (role == Role.INTERMEDIARY.value) != bool(organisation_name and organisation_name.strip()):
+        raise click.BadParameter(
+            "--organisation NAME is needed with --role intermediary, and only with it.",
+            param_hint="--organisation",
+        )
+    if org_admin and role != Role.INTERMEDIARY.value:
+        raise click.BadParameter(
+            "--org-admin is only for --role intermediary.", param_hint="--org-admin"
         )
     settings, database, keyring, _data_dir = _parts()
     email = email.strip().lower()
@@ -175,6 +197,11 @@ def create_account_command(
         raise click.ClickException(f"Password refused: {problem}")
     with Session(database.engine) as db:
         company = company_named(db, company_name) if company_name else None
+        organisation, approved_now = (
+            approved_organisation_named(db, organisation_name)
+            if organisation_name
+            else (None, False)
+        )
         try:
             account = create_account(
                 db,
@@ -186,6 +213,8 @@ def create_account_command(
                 password=password,
                 intake=not no_intake,
                 company=company,
+                organisation=organisation,
+                is_org_admin=org_admin,
             )
         except AccountExists as exc:
             raise click.ClickException(f"An account with email {email} already exists.") from exc
@@ -194,6 +223,12 @@ def create_account_command(
         db.commit()
         intake_note = " (in the intake team)" if account.in_intake_team else ""
         of_company = f" of {company.name}" if company is not None else ""
+        if organisation is not None:
+            of_company = f" of {organisation.name}"
+            if approved_now:
+                of_company += " (organisation approved now)"
+            if account.is_org_admin:
+                of_company += ", its organisation admin"
         click.echo(f"Created {account.role} account {account.email}{of_company}{intake_note}.")
 
 

@@ -25,7 +25,16 @@ from crypto.encoding import decode_fields, encode_fields
 from . import totp
 from .config import Settings
 from .keyring import Keyring
-from .models import Account, AuditEvent, Company, RecoveryCode, Role, StaffSession, utcnow
+from .models import (
+    Account,
+    AuditEvent,
+    Company,
+    Organisation,
+    RecoveryCode,
+    Role,
+    StaffSession,
+    utcnow,
+)
 
 MIN_PASSWORD_CHARS = 12
 _COMMON_PASSWORDS = frozenset(
@@ -83,16 +92,22 @@ def create_account(
     password: str,
     intake: bool,
     company: Company | None = None,
+    organisation: Organisation | None = None,
+    is_org_admin: bool = False,
 ) -> Account:
     """Create an account with a fresh key pair wrapped under its password.
 
-    A ``company`` account (a grievance officer) belongs to one member company, and only it does.
+    A ``company`` account (a grievance officer) belongs to one member company, and only it does;
+    an ``intermediary`` account belongs to one organisation (``is_org_admin``: it may invite
+    colleagues), and only it does.
     """
     email = email.strip().lower()
     if db.scalar(select(Account.id).where(Account.email == email)) is not None:
         raise AccountExists(email)
     if (role is Role.COMPANY) != (company is not None):
         raise ValueError("a company account needs its company, and only it has one")
+    if (role is Role.INTERMEDIARY) != (organisation is not None):
+        raise ValueError("an intermediary account needs its organisation, and only it has one")
     problem = password_problem(password, email)
     if problem:
         raise ValueError(problem)
@@ -107,6 +122,8 @@ def create_account(
         public_key=keys.public_key,
         wrapped_private_key=keys.wrapped_private_key,
         company_id=company.id if company is not None else None,
+        organisation_id=organisation.id if organisation is not None else None,
+        is_org_admin=is_org_admin and organisation is not None,
     )
     keyring.sign_account(account)
     db.add(account)

@@ -22,7 +22,7 @@ import crypto
 from crypto import Argon2Params
 from portal import Settings, create_app, migrate, tallies, totp
 from portal.catalogs import compile_catalogs
-from portal.models import Account, Company, Role
+from portal.models import Account, Company, Organisation, OrganisationStatus, Role
 from portal.setup import initialise
 from portal.staff import create_account
 from tests.support import database as testdb
@@ -114,6 +114,8 @@ class Portal:
         password: str = PASSWORD,
         enrolled: bool = True,
         company: str = "Test Guarding Ltd",
+        organisation: str = "Test Rights Network",
+        org_admin: bool = False,
     ) -> Account:
         """A new account; ``enrolled`` gives it a second factor (its secret in ``totp_secrets``)."""
         with self.app.app_context(), self.db as db:
@@ -123,6 +125,19 @@ class Portal:
                 if employer is None:
                     employer = Company(id=uuid.uuid4(), name=company)
                     db.add(employer)
+                    db.flush()
+            group = None
+            if role is Role.INTERMEDIARY:  # of the approved ``organisation`` (made if missing)
+                group = db.scalar(select(Organisation).where(Organisation.name == organisation))
+                if group is None:
+                    group = Organisation(
+                        id=uuid.uuid4(),
+                        name=organisation,
+                        country="KE",
+                        kind="cso",
+                        status=OrganisationStatus.APPROVED.value,
+                    )
+                    db.add(group)
                     db.flush()
             account = create_account(
                 db,
@@ -134,6 +149,8 @@ class Portal:
                 password=password,
                 intake=intake,
                 company=employer,
+                organisation=group,
+                is_org_admin=org_admin,
             )
             if enrolled:
                 secret = totp.new_secret()
@@ -229,7 +246,7 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     form = {"csrf_token": csrf_token(client, step_two), "code": code}
     response = client.post(step_two, data=form)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    assert response.headers["Location"] in ("/caseworker/cases", "/company/")
+    assert response.headers["Location"] in ("/caseworker/cases", "/company/", "/intermediary/")
 
 
 @contextmanager

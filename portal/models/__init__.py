@@ -25,6 +25,7 @@ from .compartment import (
 )
 from .draft import Draft, ReporterSession
 from .installation import Installation
+from .organisation import Invitation, Organisation, OrganisationKind, OrganisationStatus
 from .record import AuthorRole, Record, RecordKind, StoredFile
 from .referral import (
     ConsentRequest,
@@ -79,8 +80,12 @@ __all__ = [
     "GrantHolder",
     "IdentityRequest",
     "Installation",
+    "Invitation",
     "Membership",
     "MessageTemplate",
+    "Organisation",
+    "OrganisationKind",
+    "OrganisationStatus",
     "Outcome",
     "Procedure",
     "ProcedureKind",

@@ -38,6 +38,10 @@ class Account(Base):
         CheckConstraint(f"role IN ({ROLE_VALUES})", name="role"),
         # A company's grievance officer belongs to exactly one company; nobody else to any.
         CheckConstraint("(role = 'company') = (company_id IS NOT NULL)", name="company_role"),
+        # Likewise an intermediary belongs to exactly one organisation.
+        CheckConstraint(
+            "(role = 'intermediary') = (organisation_id IS NOT NULL)", name="organisation_role"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -59,6 +63,11 @@ class Account(Base):
     last_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
     notify_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     company_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
+    # An intermediary who may invite colleagues of their organisation.
+    is_org_admin: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RecoveryCode(Base):

@@ -25,4 +25,4 @@ def _figures_link() -> dict[str, Any]:
     return {"transparency_link": transparency_is_public(db_session())}
 
 
-from . import filing, following, pages, transparency  # noqa: E402,F401
+from . import filing, following, organisations, pages, transparency  # noqa: E402,F401
