@@ -72,6 +72,10 @@ def test_every_public_page_passes_axe_and_reflows(portal, chromium, live_server,
     for path in ("/staying-safe", "/follow-up", "/transparency", "/no-such-page"):
         page.goto(f"{live_server}{path}?lang={lang}")
         audit(page, path, problems)
+    page.goto(f"{live_server}/organisations/apply?lang={lang}")
+    audit(page, "organisation application", problems)
+    page.locator("main form button[type=submit]").click()  # empty: the error state
+    audit(page, "organisation application (errors)", problems)
     page.goto(f"{live_server}/follow-up?lang={lang}")
     page.locator("main form button[type=submit]").click()  # empty: the error state
     audit(page, "follow-up error", problems)
