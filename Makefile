@@ -42,7 +42,7 @@ run: install catalogs
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT) --no-reload
 
-## Tools the tests drive for real: Debian's Chromium, strace, PostgreSQL, Redis, w3m, exiftool, nginx, Java
+## Tools the tests drive for real: Debian's Chromium, strace, PostgreSQL, Redis, w3m, exiftool, nginx, wapiti, Java
 ## for the offline HTML checker (installed when root), and the checker itself from the npm registry.
 system-test-deps: tests/tools/node_modules/vnu-jar
 	@missing=""; \
@@ -53,6 +53,7 @@ system-test-deps: tests/tools/node_modules/vnu-jar
 	  command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
 	  [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  command -v wapiti >/dev/null || missing="$$missing wapiti"; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ]; then \

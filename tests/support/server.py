@@ -57,6 +57,7 @@ class ServerProcess:
         log: Path,
         trace: Path | None = None,
         workers: int = 2,
+        target: str = "wsgi:app",
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -73,7 +74,7 @@ class ServerProcess:
                 str(workers),
                 "--bind",
                 f"127.0.0.1:{self.port}",
-                "wsgi:app",
+                target,
             ]
         elif kind == "waitress":
             command = [
@@ -82,7 +83,7 @@ class ServerProcess:
                 "waitress",
                 "--listen",
                 f"127.0.0.1:{self.port}",
-                "wsgi:app",
+                target,
             ]
         else:
             raise ValueError(kind)
