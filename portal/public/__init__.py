@@ -18,11 +18,17 @@ def _keep_language(endpoint: str, values: dict[str, Any]) -> None:
 
 @blueprint.context_processor
 def _figures_link() -> dict[str, Any]:
-    """The footer links to the published figures once an admin has put them on."""
+    """The footer links to the published figures once an admin has put them on (and says
+    nothing when the database does not answer: the page saying so must still render)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from ..db import db_session
     from ..statistics import transparency_is_public
 
-    return {"transparency_link": transparency_is_public(db_session())}
+    try:
+        return {"transparency_link": transparency_is_public(db_session())}
+    except SQLAlchemyError:
+        return {"transparency_link": False}
 
 
 from . import filing, following, organisations, pages, transparency  # noqa: E402,F401
