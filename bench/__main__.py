@@ -1,6 +1,6 @@
 """Run every benchmark in turn and print its figures."""
 
-from . import case_list, intake, kdf
+from . import case_list, intake, kdf, load
 
 if __name__ == "__main__":
     kdf.main()
@@ -8,3 +8,5 @@ if __name__ == "__main__":
     intake.main()
     print()
     case_list.main([])
+    print()
+    load.main([])
