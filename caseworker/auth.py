@@ -31,6 +31,7 @@ from portal.models import Account, AuditEvent, StaffSession
 from portal.staff import (
     HalfSignedIn,
     PasswordRefused,
+    SignedIn,
     authenticate,
     change_password,
     deactivate_account,
@@ -368,41 +369,39 @@ def accounts_admin(problem: str | None = None) -> tuple[str, int]:
     ), 400 if problem else 200
 
 
-@blueprint.post("/caseworker/admin/accounts/<uuid:account_id>/deactivate")
-@staff_required(*ADMIN_ROLES)
-def deactivate(account_id: uuid.UUID) -> Page:
+def _acted_on(account_id: uuid.UUID) -> tuple[SignedIn, Account]:
+    """The signed-in admin and the account one of their buttons acts on (CSRF checked)."""
     who = current_staff()
     assert who is not None
     if not ActionForm().validate_on_submit():
         abort(400)
-    db = db_session()
-    target = db.get(Account, account_id)
+    target = db_session().get(Account, account_id)
     if target is None:
         abort(404)
+    return who, target
+
+
+@blueprint.post("/caseworker/admin/accounts/<uuid:account_id>/deactivate")
+@staff_required(*ADMIN_ROLES)
+def deactivate(account_id: uuid.UUID) -> Page:
+    who, target = _acted_on(account_id)
     if target.id == who.account.id:
         return accounts_admin(problem=_("You cannot deactivate your own account."))
     if target.is_active:
-        deactivate_account(db, target, who.account.id)
-        db.commit()
+        deactivate_account(db_session(), target, who.account.id)
+        db_session().commit()
     return redirect(url_for("caseworker.accounts_admin", deactivated=str(target.id)))
 
 
 @blueprint.post("/caseworker/admin/accounts/<uuid:account_id>/reset-second-factor")
 @staff_required(*ADMIN_ROLES)
 def reset_second_factor_view(account_id: uuid.UUID) -> Page:
-    who = current_staff()
-    assert who is not None
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    db = db_session()
-    target = db.get(Account, account_id)
-    if target is None:
-        abort(404)
+    who, target = _acted_on(account_id)
     if target.id == who.account.id:
         return accounts_admin(
             problem=_("You cannot reset your own second factor: use one of your recovery codes.")
         )
     if target.totp_secret is not None:
-        reset_second_factor(db, target, who.account.id)
-        db.commit()
+        reset_second_factor(db_session(), target, who.account.id)
+        db_session().commit()
     return redirect(url_for("caseworker.accounts_admin", reset=str(target.id)))
