@@ -108,9 +108,10 @@ def _records(db: Session, case: Case, kind: RecordKind, keys: Keychain) -> list[
     )
 
 
-def _describe_file(
+def describe_file(
     keys: Keychain, record: Record, stored: StoredFile
 ) -> tuple[AttachmentInfo, bytes]:
+    """A stored file's name, type and size, and its key, from its FILE_KEY record."""
     description = json.loads(open_record(keys[record.compartment_id], record))
     if description["file_id"] != str(stored.id):
         raise crypto.IntegrityError("file record does not describe this file")
@@ -164,7 +165,7 @@ def open_case(db: Session, keyring: Keyring, who: SignedIn, case_id: uuid.UUID) 
     )
     records = {r.id: r for r in _records(db, case, RecordKind.FILE_KEY, case_keys)}
     attachments = [
-        _describe_file(case_keys, records[stored.key_record_id], stored)[0]
+        describe_file(case_keys, records[stored.key_record_id], stored)[0]
         for stored in db.scalars(
             select(StoredFile).where(StoredFile.case_id == case.id).order_by(StoredFile.created_on)
         )
@@ -299,15 +300,13 @@ def open_attachment(
     keys = keychain(db, keyring, who, case, CompartmentKind.CASE)
     if record is None or record.compartment_id not in keys:
         return None
-    info, file_key = _describe_file(keys, record, stored)
-    path = data_dir.file_path(stored.id.hex)
+    info, file_key = describe_file(keys, record, stored)
     db.add(AuditEvent(action="file.downloaded", actor_account_id=who.account.id, case_id=case.id))
     db.commit()
+    return info, file_chunks(data_dir, stored, file_key)
 
-    def chunks() -> Iterator[bytes]:
-        with path.open("rb") as handle:
-            yield from crypto.decrypt_stream(
-                file_key, crypto.file_associated_data(stored.id), handle
-            )
 
-    return info, chunks()
+def file_chunks(data_dir: DataDir, stored: StoredFile, file_key: bytes) -> Iterator[bytes]:
+    """A stored file's plaintext, chunk by chunk (an integrity error ends it mid-way)."""
+    with data_dir.file_path(stored.id.hex).open("rb") as handle:
+        yield from crypto.decrypt_stream(file_key, crypto.file_associated_data(stored.id), handle)

@@ -7,7 +7,7 @@ import json
 import os
 import uuid
 import zipfile
-from base64 import b64decode, b64encode
+from base64 import b64encode
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -21,6 +21,7 @@ import crypto
 
 from .. import scrub
 from ..access import case_for
+from ..casework import AttachmentInfo, describe_file, file_chunks
 from ..datadir import DataDir
 from ..intake import IDENTITY_FIELDS
 from ..keyring import Keyring
@@ -99,7 +100,7 @@ def _identity(db: Session, keyring: Keyring, who: SignedIn, case: Case) -> dict[
 
 def _case_file(
     db: Session, keyring: Keyring, data_dir: DataDir, who: SignedIn, case: Case, file_id: uuid.UUID
-) -> tuple[dict[str, Any], bytes]:
+) -> tuple[AttachmentInfo, bytes]:
     """An original attachment of the case, decrypted into memory (never to disk)."""
     stored = db.get(StoredFile, file_id)
     record = db.get(Record, stored.key_record_id) if stored else None
@@ -111,16 +112,10 @@ def _case_file(
     key = unlock_compartment(db, keyring, compartment, who.account, who.private_key)
     if key is None:
         raise ReferralError("no_file")
-    description = json.loads(open_record(key, record))
-    if description["file_id"] != str(stored.id) or int(description["size"]) > MAX_SHARED_FILE:
-        raise ReferralError("file_too_large", str(description.get("name", "")))
-    with data_dir.file_path(stored.id.hex).open("rb") as handle:
-        data = b"".join(
-            crypto.decrypt_stream(
-                b64decode(description["key"]), crypto.file_associated_data(stored.id), handle
-            )
-        )
-    return description, data
+    info, file_key = describe_file({compartment.id: key}, record, stored)
+    if info.size > MAX_SHARED_FILE:
+        raise ReferralError("file_too_large", info.name)
+    return info, b"".join(file_chunks(data_dir, stored, file_key))
 
 
 def _store_copy(
@@ -214,11 +209,11 @@ def compose(
     try:
         shared = []
         for file_id in choice.file_ids:
-            description, data = _case_file(db, keyring, data_dir, who, case, file_id)
+            original, data = _case_file(db, keyring, data_dir, who, case, file_id)
             try:
                 copy = scrub.clean_copy(data)
             except scrub.CannotClean as exc:
-                raise ReferralError("cannot_clean", str(description.get("name", ""))) from exc
+                raise ReferralError("cannot_clean", original.name) from exc
             shared.append(
                 _store_copy(
                     db,
@@ -226,7 +221,7 @@ def compose(
                     data_dir,
                     compartment,
                     private_key,
-                    str(description["name"]),
+                    original.name,
                     copy,
                     written,
                 )
@@ -306,17 +301,9 @@ def open_shared_file(
     compartment, key = unlocked
     if record.compartment_id != compartment.id or record.kind != RecordKind.FILE_KEY.value:
         return None
-    description = json.loads(open_record(key, record))
-    if description["file_id"] != str(stored.id):
-        raise crypto.IntegrityError("file record does not describe this file")
-    with data_dir.file_path(stored.id.hex).open("rb") as handle:
-        data = b"".join(
-            crypto.decrypt_stream(
-                b64decode(description["key"]), crypto.file_associated_data(stored.id), handle
-            )
-        )
-    info = SharedFile(stored.id, description["name"], description["content_type"], len(data))
-    return info, data
+    info, file_key = describe_file({compartment.id: key}, record, stored)
+    data = b"".join(file_chunks(data_dir, stored, file_key))
+    return SharedFile(stored.id, info.name, info.content_type, len(data)), data
 
 
 def bundle(
