@@ -15,11 +15,12 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal import charts
 from portal.config import Settings
 from portal.dashboard import Assigned, CaseFilters, Due, Sort, is_overdue, list_cases
 from portal.db import db_session
 from portal.i18n import LANGUAGE_NAMES
-from portal.models import Channel, Company, today
+from portal.models import Company, today
 from portal.referrals import overdue_for
 from portal.stages import STAFF_LABELS, Stage
 from portal.topics import TOPICS
@@ -29,12 +30,7 @@ from .forms import SignOutForm
 from .roles import CASE_ROLES
 from .session import current_staff, staff_required
 
-CHANNEL_LABELS = {
-    Channel.ANONYMOUS: _l("Anonymous"),
-    Channel.CONFIDENTIAL: _l("Confidential"),
-    Channel.INTERMEDIARY: _l("Through an intermediary"),
-    Channel.STAFF_RECORDED: _l("Recorded by staff"),
-}
+CHANNEL_LABELS = charts.CHANNEL_LABELS  # one wording, shared with the published figures
 DUE_LABELS = {Due.OVERDUE: _l("Overdue"), Due.THIS_WEEK: _l("Due this week")}
 ASSIGNED_LABELS = {Assigned.ME: _l("Me"), Assigned.NOBODY: _l("Nobody")}
 SORT_LABELS = {
@@ -68,7 +64,7 @@ def _choices(settings: Settings) -> dict[str, list[tuple[str, str]]]:
         "country": list(country_names(str(get_locale() or settings.default_language))),
         "company": [(str(company_id), name) for company_id, name in companies],
         "topic": [(topic, str(label)) for topic, label in TOPICS.items()],
-        "channel": [(channel.value, str(label)) for channel, label in CHANNEL_LABELS.items()],
+        "channel": [(channel, str(label)) for channel, label in CHANNEL_LABELS.items()],
         "sort": [(value.value, str(label)) for value, label in SORT_LABELS.items()],
     }
 

@@ -17,8 +17,9 @@ from wtforms import BooleanField, Field, RadioField, SelectField, StringField, T
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal import registry
+from portal.charts import PROCEDURE_KIND_LABELS
 from portal.db import db_session
-from portal.models import Anonymity, Membership, ProcedureKind
+from portal.models import Anonymity, Membership
 
 from .forms import DayField
 
@@ -29,15 +30,7 @@ MEMBERSHIP_LABELS = {
     Membership.FORMER: _l("Former member"),
     Membership.NOT_MEMBER: _l("Not a member"),
 }
-KIND_LABELS = {
-    ProcedureKind.NCP: _l("OECD National Contact Point"),
-    ProcedureKind.NHRI: _l("National human rights institution"),
-    ProcedureKind.DFI: _l("Development-finance accountability mechanism"),
-    ProcedureKind.LEGAL_AID: _l("Courts and legal aid"),
-    ProcedureKind.UN_PROCEDURE: _l("UN special procedure or treaty body"),
-    ProcedureKind.CLIENT_MECHANISM: _l("A client's own complaint mechanism"),
-    ProcedureKind.GOOD_OFFICES: _l("Good offices or mediation"),
-}
+KIND_LABELS = PROCEDURE_KIND_LABELS  # one wording, shared with the published figures
 # What the procedure list says under "Anonymous complaints".
 ANONYMITY_LABELS = {
     Anonymity.YES: _l("Yes"),
@@ -169,7 +162,7 @@ class ProcedureForm(FlaskForm):
     )
     kind = SelectField(
         _l("Kind"),
-        choices=[(value.value, label) for value, label in KIND_LABELS.items()],
+        choices=list(KIND_LABELS.items()),
     )
     countries = StringField(
         _l("Countries"),

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.access import case_for
 from portal.casework import CaseView, add_note, move_case, open_attachment, open_case, send_message
+from portal.charts import CHANNEL_LABELS
 from portal.db import db_session
 from portal.message_templates import TEMPLATE_NAMES, template_text
 from portal.models import Outcome
@@ -112,7 +113,6 @@ def case(
     current_holders = holders(db, case_id) if supervising else []
     held = {holder.account.id for holder in current_holders}
     requests = pending_identity_requests(db, case_id)
-    from .dashboard import CHANNEL_LABELS
     from .referral_views import STATUS_LABELS, target_name  # builds on this module
 
     return render_template(
