@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401
     auth,
     company_views,
     dashboard,
+    intermediary_cases,
     intermediary_views,
     invitations,
     recording,

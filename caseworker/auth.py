@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 import crypto
 from portal import totp
 from portal.config import Settings
+from portal.cookies import clear_token_cookie
 from portal.db import db_session
 from portal.models import Account, AuditEvent, StaffSession
 from portal.staff import (
@@ -251,6 +252,9 @@ def sign_out() -> Response:
         end_session(db_session(), crypto.session_lookup_id(token))
     response = redirect(url_for("caseworker.sign_in"))
     clear_session_cookie(response)
+    # A complaint being recorded or filed for others goes too: on a shared computer the next
+    # person must not find its answers (the draft itself expires unread).
+    clear_token_cookie(response, "draft")
     return response
 
 

@@ -28,17 +28,6 @@ def _organisation() -> Organisation:
     return organisation
 
 
-@blueprint.get("/intermediary/")
-@staff_required(*INTERMEDIARY_ROLES)
-def intermediary_home() -> str:
-    return render_template(
-        "caseworker/intermediary_home.html",
-        who=current_staff(),
-        sign_out=SignOutForm(),
-        organisation=_organisation(),
-    )
-
-
 def _colleagues_page(form: InviteForm, status: int = 200, **context: object) -> tuple[str, int]:
     organisation = _organisation()
     return render_template(

@@ -21,8 +21,10 @@ from portal.access import case_for
 from portal.casework import CaseView, add_note, move_case, open_attachment, open_case, send_message
 from portal.charts import CHANNEL_LABELS
 from portal.db import db_session
+from portal.intermediaries import consent_files, read_consent
 from portal.message_templates import TEMPLATE_NAMES, template_text
-from portal.models import Outcome
+from portal.models import Organisation, Outcome
+from portal.public.steps import NOT_FOR_ORGANISATIONS
 from portal.public.summary import summarise
 from portal.referrals import case_referrals
 from portal.referrals import is_overdue as referral_overdue
@@ -113,6 +115,10 @@ def case(
     current_holders = holders(db, case_id) if supervising else []
     held = {holder.account.id for holder in current_holders}
     requests = pending_identity_requests(db, case_id)
+    consent, consent_history = read_consent(db, _ext("keyring"), who, view.case)
+    organisation = (
+        db.get(Organisation, view.case.organisation_id) if view.case.organisation_id else None
+    )
     from .referral_views import STATUS_LABELS, target_name  # builds on this module
 
     return render_template(
@@ -120,7 +126,11 @@ def case(
         view=view,
         who=who,
         sign_out=SignOutForm(),
-        sections=summarise(answers),
+        sections=summarise(answers, skip=NOT_FOR_ORGANISATIONS if organisation else ()),
+        organisation=organisation,
+        consent=consent,
+        consent_history=consent_history,
+        consent_files=consent_files(db, _ext("keyring"), who, view.case) if consent else [],
         topic_labels=[str(TOPICS.get(topic, topic)) for topic in view.topics],
         message_form=message_form or CaseMessageForm(),
         move_form=_move_form(view, move_form),

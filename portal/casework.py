@@ -290,14 +290,18 @@ def open_attachment(
     who: SignedIn,
     case_id: uuid.UUID,
     file_id: uuid.UUID,
+    kinds: tuple[CompartmentKind, ...] = (CompartmentKind.CASE, CompartmentKind.IDENTITY),
 ) -> tuple[AttachmentInfo, Iterator[bytes]] | None:
-    """An attachment's description and a generator of its decrypted bytes."""
+    """An attachment's description and a generator of its decrypted bytes: evidence in the case
+    compartment, or a scanned consent form in the identity compartment (for those who hold it)."""
     case = case_for(db, who.account, case_id)
     stored = db.get(StoredFile, file_id)
     if case is None or stored is None or stored.case_id != case.id:
         return None
     record = db.get(Record, stored.key_record_id)
-    keys = keychain(db, keyring, who, case, CompartmentKind.CASE)
+    keys: Keychain = {}
+    for kind in kinds:
+        keys |= keychain(db, keyring, who, case, kind)
     if record is None or record.compartment_id not in keys:
         return None
     info, file_key = describe_file(keys, record, stored)

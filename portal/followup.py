@@ -75,7 +75,7 @@ def _keychain(
     sealed = [(lock.compartment_id, lock.wrap)] + [
         (successor.compartment_id, successor.wrap)
         for successor in db.scalars(
-            select(ReceiptSuccessor).where(ReceiptSuccessor.case_id == lock.case_id)
+            select(ReceiptSuccessor).where(ReceiptSuccessor.lookup_token == lock.lookup_token)
         )
     ]
     keys: Keychain = {}
@@ -112,6 +112,7 @@ def open_with_receipt(
         ReporterSession(
             id=crypto.session_lookup_id(token),
             case_id=lock.case_id,
+            lookup_token=lock.lookup_token,
             wrapped_key=_wrap(token, keys.private_key, lock.case_id, expires_at),
             expires_at=expires_at,
         )
@@ -130,7 +131,7 @@ def resume(db: Session, keyring: Keyring, settings: Settings, token: bytes) -> R
         db.commit()
         return None
     case = db.get(Case, row.case_id)
-    lock = db.scalar(select(ReceiptLock).where(ReceiptLock.case_id == row.case_id))
+    lock = db.get(ReceiptLock, row.lookup_token)
     if case is None or lock is None or lock.public_key is None:
         return None
     receipt_key = crypto.unwrap_session_key(

@@ -14,7 +14,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +43,16 @@ from .models import (
     Consent,
     Filer,
     ReceiptLock,
+    ReceiptSuccessor,
     RecordKind,
+    Role,
+    Scope,
     StoredFile,
     day_start,
     today,
 )
 from .models.company import LISTED
+from .people import ConsentRecord, gates, identity_content, person_from
 from .topics import RATHER_NOT_SAY, TOPICS
 from .uploads import STAGED_SUFFIX
 from .vault import installation, new_compartment, seal
@@ -57,6 +61,11 @@ _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 # Set in a draft started by a caseworker recording a complaint (never a form field).
 RECORDED_BY_STAFF = "_recorded_by_staff"
+# Set in a draft started by an intermediary: {"organisation": id, "account": id}.
+FILED_BY_ORGANISATION = "_filed_by_organisation"
+# The people an intermediary files for, and the ids of scanned consent forms (draft only).
+PEOPLE = "_people"
+CONSENT_FILES = "_consent_files"
 
 # Answers that identify the reporter: sealed in the identity compartment, never with the rest.
 IDENTITY_FIELDS = ("name", "phone", "email", "other_contact", "preferred_contact")
@@ -79,6 +88,16 @@ class Submission:
     identity_to_company: Consent = Consent.UNASKED
     identity_to_bodies: Consent = Consent.UNASKED
     files: list[StagedFile] = field(default_factory=list)
+    # Filed by an intermediary: its organisation's accounts hold the case and the identity.
+    organisation_id: uuid.UUID | None = None
+    organisation_accounts: tuple[Account, ...] = ()
+    filed_by: uuid.UUID | None = None
+    consent: ConsentRecord | None = None
+    identity_files: list[StagedFile] = field(default_factory=list)  # scanned consent forms
+    share_with_company: Scope = Scope.UNASKED
+    share_with_bodies: Scope = Scope.UNASKED
+    in_public_reports: bool = True
+    receipts: int = 1
 
 
 def _consent(value: object) -> Consent:
@@ -94,7 +113,8 @@ def submission_from_answers(
     sealed = {
         key: value
         for key, value in answers.items()
-        if key not in IDENTITY_FIELDS and key != RECORDED_BY_STAFF and value not in (None, "", [])
+        # Keys starting with "_" are the server's own markers, never form fields.
+        if key not in IDENTITY_FIELDS and not key.startswith("_") and value not in (None, "", [])
     }
     company_id = None
     chosen = str(answers.get("company", ""))
@@ -105,6 +125,8 @@ def submission_from_answers(
         str(answers.get("filer")), Filer.SELF
     )
     country = str(answers.get("country") or "") or None
+    if answers.get(FILED_BY_ORGANISATION):
+        return _for_people(db, answers, language, files, sealed, company_id, country)
     return Submission(
         answers=sealed,
         language=language,
@@ -127,6 +149,57 @@ def submission_from_answers(
         if confidential
         else Consent.UNASKED,
         files=files,
+    )
+
+
+def _for_people(
+    db: Session,
+    answers: dict[str, Any],
+    language: str,
+    files: list[StagedFile],
+    sealed: dict[str, Any],
+    company_id: uuid.UUID | None,
+    country: str | None,
+) -> Submission:
+    """A filing by an intermediary: the people, their consent, the organisation's accounts."""
+    marker = answers[FILED_BY_ORGANISATION]
+    organisation_id = uuid.UUID(str(marker["organisation"]))
+    people = tuple(
+        person_from(item, index + 1) for index, item in enumerate(answers.get(PEOPLE) or [])
+    )
+    scans = {str(file_id) for file_id in answers.get(CONSENT_FILES) or []}
+    consent = ConsentRecord(people=people, consent_files=tuple(sorted(scans)))
+    decided = gates(people)
+    members = db.scalars(
+        select(Account).where(
+            Account.organisation_id == organisation_id,
+            Account.role == Role.INTERMEDIARY.value,
+            Account.is_active.is_(True),
+        )
+    )
+    return Submission(
+        answers=sealed,
+        language=language,
+        identity=identity_content(people),
+        channel=Channel.INTERMEDIARY,
+        kind=ComplaintKind.HARM,
+        filer=Filer.FOR_OTHER,
+        country=country if country and len(country) == 2 else None,
+        company_id=company_id,
+        topics=tuple(topic for topic in answers.get("topics", []) if topic in TOPICS),
+        urgent=answers.get("danger_now") == "yes",
+        identity_to_company=decided.identity_to_company,
+        identity_to_bodies=decided.identity_to_bodies,
+        files=[staged for staged in files if str(staged.file_id) not in scans],
+        organisation_id=organisation_id,
+        organisation_accounts=tuple(members),
+        filed_by=uuid.UUID(str(marker["account"])),
+        consent=consent,
+        identity_files=[staged for staged in files if str(staged.file_id) in scans],
+        share_with_company=decided.share_with_company,
+        share_with_bodies=decided.share_with_bodies,
+        in_public_reports=decided.in_public_reports,
+        receipts=decided.receipts,
     )
 
 
@@ -157,9 +230,10 @@ def new_reference(db: Session) -> str:
 
 @dataclass(frozen=True)
 class Filed:
-    receipt: str
+    receipt: str  # the first receipt, or "" when none was asked for
     case_id: uuid.UUID
     acknowledge_by: datetime
+    receipts: tuple[str, ...] = ()
 
 
 def file_complaint(
@@ -171,12 +245,17 @@ def file_complaint(
 ) -> Filed:
     """Store a complaint and return its receipt (20 digits). All or nothing."""
     setup = installation(db, keyring)
-    receipt = crypto.generate_receipt()
-    # The one Argon2id run of a filing; done before any row is written.
-    receipt_keys = crypto.derive_receipt_keys(
-        receipt, setup.receipt_salt, crypto.Argon2Params.decode(setup.receipt_kdf)
-    )
+    receipts = [crypto.generate_receipt() for _ in range(submission.receipts)]
+    # One Argon2id run per receipt (one for a reporter); done before any row is written.
+    receipt_keys = [
+        crypto.derive_receipt_keys(
+            receipt, setup.receipt_salt, crypto.Argon2Params.decode(setup.receipt_kdf)
+        )
+        for receipt in receipts
+    ]
     holders = intake_team(db)
+    # An organisation's accounts hold what the reporter would: the case and the identity.
+    members = [a for a in submission.organisation_accounts if a.id not in {h.id for h in holders}]
     received = today()
     acknowledge_by = received + timedelta(days=settings.acknowledge_within_days)
     case = Case(
@@ -191,6 +270,10 @@ def file_complaint(
         urgent=submission.urgent,
         identity_to_company=submission.identity_to_company.value,
         identity_to_bodies=submission.identity_to_bodies.value,
+        share_with_company=submission.share_with_company.value,
+        share_with_bodies=submission.share_with_bodies.value,
+        organisation_id=submission.organisation_id,
+        in_public_reports=submission.in_public_reports,
         received_on=received,
         stage_changed_on=received,
         next_due_on=acknowledge_by,
@@ -199,7 +282,14 @@ def file_complaint(
     db.flush()
     db.add_all(CaseTopic(case_id=case.id, topic=topic) for topic in sorted(set(submission.topics)))
     compartments = {
-        kind: new_compartment(db, keyring, case.id, kind, holders, setup.recovery_public_key)
+        kind: new_compartment(
+            db,
+            keyring,
+            case.id,
+            kind,
+            holders if kind is CompartmentKind.STAFF else [*holders, *members],
+            setup.recovery_public_key,
+        )
         for kind in (CompartmentKind.CASE, CompartmentKind.IDENTITY, CompartmentKind.STAFF)
     }
     case_compartment, case_key = compartments[CompartmentKind.CASE]
@@ -213,6 +303,17 @@ def file_complaint(
         AuthorRole.REPORTER,
         private_key=case_key,
     )
+    if submission.consent is not None:
+        seal(
+            db,
+            keyring,
+            case_compartment,
+            RecordKind.CONSENT,
+            submission.consent.to_bytes(),
+            AuthorRole.INTERMEDIARY,
+            author_account_id=submission.filed_by,
+            private_key=case_key,
+        )
     if submission.identity:
         identity_compartment, identity_key = compartments[CompartmentKind.IDENTITY]
         seal(
@@ -236,22 +337,29 @@ def file_complaint(
             AuthorRole.REPORTER,
             moved,
         )
+        if submission.identity_files:
+            identity_compartment, identity_key = compartments[CompartmentKind.IDENTITY]
+            store_files(
+                db,
+                keyring,
+                data_dir,
+                identity_compartment,
+                identity_key,
+                submission.identity_files,
+                AuthorRole.INTERMEDIARY,
+                moved,
+            )
+        expires_on = received + timedelta(days=settings.receipt_valid_days)
+        for keys in receipt_keys:
+            add_receipt_lock(db, case.id, {case_compartment.id: case_key}, keys, expires_on)
         db.add(
-            ReceiptLock(
-                lookup_token=receipt_keys.lookup_token,
-                public_key=receipt_keys.public_key,
+            AuditEvent(
+                action="case.received",
                 case_id=case.id,
-                compartment_id=case_compartment.id,
-                wrap=crypto.seal_grant(
-                    case_key,
-                    case_compartment.id,
-                    receipt_keys.public_key,
-                    crypto.WrapPurpose.RECEIPT,
-                ),
-                expires_on=received + timedelta(days=settings.receipt_valid_days),
+                actor_account_id=submission.filed_by,
+                occurred_at=day_start(),
             )
         )
-        db.add(AuditEvent(action="case.received", case_id=case.id, occurred_at=day_start()))
         db.commit()
     except BaseException:
         db.rollback()
@@ -262,8 +370,56 @@ def file_complaint(
         raise
     notify.case_received(db, settings, case.id)
     return Filed(
-        receipt=receipt, case_id=case.id, acknowledge_by=datetime.combine(acknowledge_by, time())
+        receipt=receipts[0] if receipts else "",
+        case_id=case.id,
+        acknowledge_by=datetime.combine(acknowledge_by, time()),
+        receipts=tuple(receipts),
     )
+
+
+def add_receipt_lock(
+    db: Session,
+    case_id: uuid.UUID,
+    case_keys: dict[uuid.UUID, PrivateKey],
+    keys: crypto.ReceiptKeys,
+    expires_on: date,
+) -> ReceiptLock:
+    """A receipt for the case: the current case compartment sealed to the receipt's key pair,
+    and every earlier one (after key rotations) as a successor, so the whole case opens."""
+    current = db.scalar(
+        select(Compartment.id).where(
+            Compartment.case_id == case_id,
+            Compartment.kind == CompartmentKind.CASE.value,
+            Compartment.retired_at.is_(None),
+        )
+    )
+    if current is None or current not in case_keys:
+        raise LookupError("the current case compartment is not among the keys given")
+    lock = ReceiptLock(
+        lookup_token=keys.lookup_token,
+        public_key=keys.public_key,
+        case_id=case_id,
+        compartment_id=current,
+        wrap=crypto.seal_grant(
+            case_keys[current], current, keys.public_key, crypto.WrapPurpose.RECEIPT
+        ),
+        expires_on=expires_on,
+    )
+    db.add(lock)
+    db.flush()
+    for compartment_id, key in case_keys.items():
+        if compartment_id != current:
+            db.add(
+                ReceiptSuccessor(
+                    case_id=case_id,
+                    compartment_id=compartment_id,
+                    lookup_token=keys.lookup_token,
+                    wrap=crypto.seal_grant(
+                        key, compartment_id, keys.public_key, crypto.WrapPurpose.RECEIPT
+                    ),
+                )
+            )
+    return lock
 
 
 def store_files(

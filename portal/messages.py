@@ -15,12 +15,15 @@ from .keyring import Keyring
 from .models import AuthorRole, Compartment, Record, RecordKind
 from .vault import Keychain, open_record, seal
 
+REPORTER_SIDE = (AuthorRole.REPORTER.value, AuthorRole.INTERMEDIARY.value)
+
 
 @dataclass(frozen=True)
 class Message:
-    from_reporter: bool
+    from_reporter: bool  # the reporter's side: the reporter, or the organisation filing for them
     sent_on: date
     text: str
+    from_organisation: bool = False
 
 
 def write(
@@ -58,7 +61,8 @@ def thread(db: Session, case_id: uuid.UUID, keychain: Keychain) -> list[Message]
     )
     return [
         Message(
-            from_reporter=record.author_role == AuthorRole.REPORTER.value,
+            from_reporter=record.author_role in REPORTER_SIDE,
+            from_organisation=record.author_role == AuthorRole.INTERMEDIARY.value,
             sent_on=record.created_on,
             text=str(json.loads(open_record(keychain[record.compartment_id], record))["text"]),
         )

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from . import mail
 from .config import Settings
 from .models import (
+    STAFF_ROLES,
     Account,
     AuditEvent,
     Case,
@@ -187,8 +188,13 @@ def _holds(
 
 
 def _immediate() -> ColumnElement[bool]:
-    """Accounts that hear of things at once: active and not on the daily digest."""
-    return and_(Account.is_active.is_(True), Account.notify_digest.is_(False))
+    """Staff accounts that hear of things at once: active and not on the daily digest
+    (an intermediary holding a case follows it on its own pages)."""
+    return and_(
+        Account.is_active.is_(True),
+        Account.notify_digest.is_(False),
+        Account.role.in_(STAFF_ROLES),
+    )
 
 
 def new_case_recipients(db: Session, case_id: uuid.UUID) -> list[str]:

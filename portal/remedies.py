@@ -338,7 +338,13 @@ def _attach_progress(db: Session, keys: Keychain, package: Compartment, view: Re
 
 def for_reporter(db: Session, view: ReporterView) -> list[RemedyView]:
     """What was agreed and what became of it, as the reporter may read it."""
-    return _views(db, view.keys, _remedies(db, view.case.id), SHOWN_TO_REPORTER)
+    return for_keys(db, view.case.id, view.keys)
+
+
+def for_keys(db: Session, case_id: uuid.UUID, keys: Keychain) -> list[RemedyView]:
+    """What the reporter may read of the remedies, for whoever holds the case keys ``keys``
+    (the reporter's receipt, or the organisation that filed for them)."""
+    return _views(db, keys, _remedies(db, case_id), SHOWN_TO_REPORTER)
 
 
 def for_company(

@@ -20,6 +20,7 @@ import crypto
 from .access import active_compartment, case_for
 from .keyring import Keyring
 from .models import (
+    STAFF_ROLES,
     Account,
     AuditEvent,
     Case,
@@ -30,14 +31,13 @@ from .models import (
     IdentityRequest,
     ReceiptLock,
     ReceiptSuccessor,
-    Role,
     utcnow,
 )
 from .staff import SignedIn
 from .vault import grant_to_account, installation, new_compartment, unlock_compartments
 
 STAFF_KINDS = (CompartmentKind.CASE, CompartmentKind.STAFF)
-WORKING_ROLES = (Role.ADMIN.value, Role.SUPERVISOR.value, Role.CASEWORKER.value)
+WORKING_ROLES = STAFF_ROLES
 
 
 class SharingError(ValueError):
@@ -186,17 +186,21 @@ def rotate(db: Session, keyring: Keyring, case_id: uuid.UUID, kind: CompartmentK
         db, keyring, case_id, kind, keep, setup.recovery_public_key
     )
     if kind is CompartmentKind.CASE:
-        lock = db.scalar(select(ReceiptLock).where(ReceiptLock.case_id == case_id))
-        if lock is not None and lock.public_key is not None:
-            db.add(
-                ReceiptSuccessor(
-                    case_id=case_id,
-                    compartment_id=compartment.id,
-                    wrap=crypto.seal_grant(
-                        private_key, compartment.id, lock.public_key, crypto.WrapPurpose.RECEIPT
-                    ),
+        for lock in db.scalars(select(ReceiptLock).where(ReceiptLock.case_id == case_id)):
+            if lock.public_key is not None:
+                db.add(
+                    ReceiptSuccessor(
+                        case_id=case_id,
+                        compartment_id=compartment.id,
+                        lookup_token=lock.lookup_token,
+                        wrap=crypto.seal_grant(
+                            private_key,
+                            compartment.id,
+                            lock.public_key,
+                            crypto.WrapPurpose.RECEIPT,
+                        ),
+                    )
                 )
-            )
     return compartment
 
 

@@ -1,6 +1,6 @@
 """The portal's data model: one model a file, all sharing one metadata."""
 
-from .account import Account, RecoveryCode, Role
+from .account import STAFF_ROLES, Account, RecoveryCode, Role
 from .audit import AuditEvent, AuditHead
 from .base import Base, day_start, today, utcnow
 from .case import (
@@ -26,7 +26,7 @@ from .compartment import (
 from .draft import Draft, ReporterSession
 from .installation import Installation
 from .organisation import Invitation, Organisation, OrganisationKind, OrganisationStatus
-from .record import AuthorRole, Record, RecordKind, StoredFile
+from .record import AuthorRole, ReadMark, Record, RecordKind, StoredFile
 from .referral import (
     ConsentRequest,
     Recipient,
@@ -53,6 +53,7 @@ from .tally import StageTally
 from .template import MessageTemplate
 
 __all__ = [
+    "STAFF_ROLES",
     "Account",
     "Anonymity",
     "Answer3",
@@ -89,6 +90,7 @@ __all__ = [
     "Outcome",
     "Procedure",
     "ProcedureKind",
+    "ReadMark",
     "ReceiptLock",
     "ReceiptSuccessor",
     "Recipient",

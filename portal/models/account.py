@@ -30,6 +30,8 @@ class Role(StrEnum):
 
 
 ROLE_VALUES = ", ".join(f"'{role.value}'" for role in Role)
+# The oversight body's own people: they work on cases (intermediaries and companies do not).
+STAFF_ROLES = (Role.ADMIN.value, Role.SUPERVISOR.value, Role.CASEWORKER.value)
 
 
 class Account(Base):

@@ -109,6 +109,12 @@ class Case(Base):
     assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
+    # The organisation that filed for the people concerned (channel "intermediary").
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    # False when someone concerned did not agree to the case being counted in public reports.
+    in_public_reports: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class StageEvent(Base):

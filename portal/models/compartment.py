@@ -112,4 +112,8 @@ class ReceiptSuccessor(Base):
     compartment_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("compartments.id", ondelete="CASCADE")
     )
+    # The receipt it is sealed to (a case may have several: one per person of a group).
+    lookup_token: Mapped[bytes] = mapped_column(
+        ForeignKey("receipt_locks.lookup_token", ondelete="CASCADE"), index=True
+    )
     wrap: Mapped[bytes] = mapped_column(LargeBinary)

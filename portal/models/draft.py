@@ -31,5 +31,9 @@ class ReporterSession(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), index=True
     )
+    # Which of the case's receipts opened the session.
+    lookup_token: Mapped[bytes] = mapped_column(
+        ForeignKey("receipt_locks.lookup_token", ondelete="CASCADE")
+    )
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -24,6 +24,7 @@ class RecordKind(StrEnum):
     COMMITMENT = "commitment"  # what is promised, how and by whom it is verified, evidence
     FEEDBACK = "feedback"  # the reporter's words about a remedy
     PROGRESS = "progress"  # a company's report on a commitment, in its referral's package
+    CONSENT = "consent"  # an intermediary's record of each complainant's consent
 
 
 class AuthorRole(StrEnum):
@@ -31,6 +32,7 @@ class AuthorRole(StrEnum):
     STAFF = "staff"
     COMPANY = "company"
     SYSTEM = "system"
+    INTERMEDIARY = "intermediary"  # an organisation filing or following for the people it helps
 
 
 KIND_VALUES = ", ".join(f"'{kind.value}'" for kind in RecordKind)
@@ -76,3 +78,17 @@ class StoredFile(Base):
     )
     stored_bytes: Mapped[int] = mapped_column(Integer)
     created_on: Mapped[date] = mapped_column(Date, default=today)
+
+
+class ReadMark(Base):
+    """How far an account has read a case's messages (for its "unread" counts)."""
+
+    __tablename__ = "read_marks"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    seen_sequence: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from flask import (
     Response,
@@ -11,7 +10,6 @@ from flask import (
     current_app,
     make_response,
     redirect,
-    render_template,
     request,
     url_for,
 )
@@ -22,57 +20,33 @@ import crypto
 
 from .. import drafts, intake
 from ..config import Settings
-from ..cookies import clear_token_cookie, read_token_cookie, set_token_cookie
+from ..cookies import clear_token_cookie
 from ..db import db_session
 from ..drafts import DraftState
 from . import blueprint
+from . import draft_pages as pages
+from .draft_pages import COOKIE
 from .evidence import limit_problem, received_uploads, too_large_message
-from .steps import STEP_NAMES, STEPS, EmptyForm, next_step, previous_step, step_by_name
+from .people import filed_for_people, people_summary
+from .steps import (
+    NOT_FOR_ORGANISATIONS,
+    EmptyForm,
+    next_step,
+    previous_step,
+    step_by_name,
+    step_names,
+)
 from .summary import summarise
-
-COOKIE = "draft"
-TOTAL_STEPS = len(STEPS) + 1  # "before you start" is step 1
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["portal_settings"]
-    return settings
-
-
-def _step_number(name: str) -> int:
-    return STEP_NAMES.index(name) + 2
-
-
-def _current_draft() -> tuple[bytes, DraftState] | None:
-    token = read_token_cookie(COOKIE)
-    if token is None:
-        return None
-    state = drafts.load(db_session(), current_app.extensions["portal_data_dir"], token)
-    return (token, state) if state is not None else None
-
-
-def _save(token: bytes, state: DraftState, response: Response) -> Response:
-    drafts.save(db_session(), token, state)
-    set_token_cookie(response, COOKIE, token, drafts.DRAFT_MINUTES * 60)
-    return response
-
-
-def _expired() -> tuple[str, int]:
-    return render_template("public/expired.html"), 200
-
-
-def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    return render_template(template, total_steps=TOTAL_STEPS, **context), status
 
 
 @blueprint.get("/report")
 def report_start() -> tuple[str, int]:
-    return _page(
+    return pages.page(
         "public/start.html",
         form=EmptyForm(),
         step_number=1,
-        acknowledge_days=_settings().acknowledge_within_days,
-        max_mb=_settings().max_upload_bytes // (1024 * 1024),
+        acknowledge_days=pages.settings().acknowledge_within_days,
+        max_mb=pages.settings().max_upload_bytes // (1024 * 1024),
     )
 
 
@@ -81,10 +55,10 @@ def report_begin() -> Response:
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    existing = _current_draft()
+    existing = pages.current_draft()
     token, state = existing if existing else drafts.start(db_session())
     response = redirect(url_for("public.report_step", step="who"))
-    return _save(token, state, response)
+    return pages.save(token, state, response)
 
 
 @blueprint.route("/report/<step>", methods=["GET", "POST"])
@@ -96,10 +70,13 @@ def report_step(step: str) -> Response | tuple[str, int]:
         return _evidence()
     if step == "check":
         return _check()
-    current = _current_draft()
+    current = pages.current_draft()
     if current is None:
-        return _expired()
+        return pages.expired()
     token, state = current
+    names = step_names(state.answers)
+    if step not in names:  # "who" and "contact" of an organisation's filing: its people step
+        return redirect(url_for("public.report_step", step=names[0]))
     assert definition.form is not None
     if request.method == "GET":
         form = definition.form(data=state.answers)
@@ -111,26 +88,27 @@ def report_step(step: str) -> Response | tuple[str, int]:
             )
             if step not in state.visited:
                 state.visited.append(step)
-            target = "check" if request.args.get("return") == "check" else next_step(step)
+            target = "check" if request.args.get("return") == "check" else next_step(step, names)
             response = redirect(url_for("public.report_step", step=target))
-            return _save(token, state, response)
+            return pages.save(token, state, response)
     status = 400 if form.errors else 200
-    return _page(
+    return pages.page(
         "public/step.html",
         status,
+        names,
         form=form,
         step=definition,
-        step_number=_step_number(step),
-        back=previous_step(step),
+        step_number=pages.step_number(step, names),
+        back=previous_step(step, names),
     )
 
 
 def _evidence(error: str | None = None, status: int = 200) -> Response | tuple[str, int]:
-    current = _current_draft()
+    current = pages.current_draft()
     if current is None:
-        return _expired()
+        return pages.expired()
     token, state = current
-    settings = _settings()
+    settings = pages.settings()
     form = EmptyForm()
     if request.method == "POST" and error is None:
         if not form.validate_on_submit():
@@ -143,17 +121,20 @@ def _evidence(error: str | None = None, status: int = 200) -> Response | tuple[s
                 target = url_for("public.report_step", step="check")
             else:
                 target = url_for("public.report_step", step="evidence")
-            return _save(token, state, redirect(target))
+            return pages.save(token, state, redirect(target))
         status = 400
-    return _page(
+    names = step_names(state.answers)
+    scans = set(state.answers.get(intake.CONSENT_FILES) or [])
+    return pages.page(
         "public/step_evidence.html",
         status,
+        names,
         form=form,
-        files=state.files,
+        files=[staged for staged in state.files if str(staged.file_id) not in scans],
         error=error,
         step=step_by_name("evidence"),
-        step_number=_step_number("evidence"),
-        back=previous_step("evidence"),
+        step_number=pages.step_number("evidence", names),
+        back=previous_step("evidence", names),
         max_mb=settings.max_upload_bytes // (1024 * 1024),
         used_bytes=state.total_bytes,
         max_files=settings.max_files,
@@ -172,14 +153,14 @@ def _add_files(state: DraftState, settings: Settings) -> str | None:
 def evidence_too_large() -> Response | tuple[str, int]:
     """An upload over the request limit: the evidence page again, with everything else kept."""
     request.method = "GET"  # show the page; do not try to read the body again
-    return _evidence(error=too_large_message(_settings()), status=413)
+    return _evidence(error=too_large_message(pages.settings()), status=413)
 
 
 @blueprint.post("/report/evidence/remove")
 def report_remove_file() -> Response | tuple[str, int]:
-    current = _current_draft()
+    current = pages.current_draft()
     if current is None:
-        return _expired()
+        return pages.expired()
     token, state = current
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -189,31 +170,36 @@ def report_remove_file() -> Response | tuple[str, int]:
         abort(400)
     drafts.remove_file(current_app.extensions["portal_data_dir"], state, file_id)
     target = url_for("public.report_step", step="evidence")
-    return _save(token, state, redirect(target))
+    return pages.save(token, state, redirect(target))
 
 
 def _check() -> Response | tuple[str, int]:
-    current = _current_draft()
+    current = pages.current_draft()
     if current is None:
-        return _expired()
+        return pages.expired()
     _token, state = current
-    return _page(
+    names = step_names(state.answers)
+    scans = set(state.answers.get(intake.CONSENT_FILES) or [])
+    return pages.page(
         "public/check.html",
+        names=names,
         form=EmptyForm(),
-        sections=summarise(state.answers),
-        files=state.files,
+        sections=summarise(state.answers, skip=NOT_FOR_ORGANISATIONS if "people" in names else ()),
+        people=people_summary(state.answers) if "people" in names else None,
+        files=[staged for staged in state.files if str(staged.file_id) not in scans],
+        consent_files=[staged for staged in state.files if str(staged.file_id) in scans],
         step=step_by_name("check"),
-        step_number=_step_number("check"),
-        back=previous_step("check"),
+        step_number=pages.step_number("check", names),
+        back=previous_step("check", names),
         missing_what=not state.answers.get("what_happened"),
     )
 
 
 @blueprint.post("/report/send")
 def report_send() -> Response | tuple[str, int]:
-    current = _current_draft()
+    current = pages.current_draft()
     if current is None:
-        return _expired()
+        return pages.expired()
     token, state = current
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -229,6 +215,10 @@ def report_send() -> Response | tuple[str, int]:
         db, ext["portal_keyring"], ext["portal_settings"], ext["portal_data_dir"], submission
     )
     drafts.discard(db, ext["portal_data_dir"], token, None)  # the files now belong to the case
+    if submission.organisation_id is not None:
+        response = make_response(filed_for_people(filed, submission))
+        clear_token_cookie(response, COOKIE)
+        return response
     response = make_response(_receipt_page(crypto.format_receipt(filed.receipt), filed))
     clear_token_cookie(response, COOKIE)
     return response
@@ -237,8 +227,8 @@ def report_send() -> Response | tuple[str, int]:
 def _receipt_page(
     receipt: str, filed: intake.Filed | None = None, error: str | None = None
 ) -> tuple[str, int]:
-    settings = _settings()
-    return _page(
+    settings = pages.settings()
+    return pages.page(
         "public/receipt.html",
         400 if error else 200,
         receipt=receipt,
@@ -261,7 +251,7 @@ def report_finish() -> Response | tuple[str, int]:
         return _receipt_page(
             receipt, error=_("Tick the box to show you have written down your number.")
         )
-    return _page("public/finished.html")
+    return pages.page("public/finished.html")
 
 
 def is_evidence_upload() -> bool:
@@ -281,12 +271,12 @@ def step_again(message: str) -> tuple[str, int] | None:
     if definition is None or definition.form is None:
         return None
     form = definition.form(meta={"csrf": False})  # the posted values, shown again as typed
-    return _page(
+    return pages.page(
         "public/step.html",
         503,
         form=form,
         step=definition,
-        step_number=_step_number(definition.name),
+        step_number=pages.step_number(definition.name),
         back=previous_step(definition.name),
         unavailable=message,
     )

@@ -21,6 +21,7 @@ from wtforms import Field, Form, IntegerField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..db import db_session
+from ..intake import FILED_BY_ORGANISATION
 from ..models import Company
 from ..models.company import LISTED
 from ..topics import RATHER_NOT_SAY, REMEDIES, TOPICS
@@ -280,17 +281,26 @@ STEPS: tuple[Step, ...] = (
     Step("check", _l("Check and send"), None),
 )
 STEP_NAMES = tuple(step.name for step in STEPS)
+# An organisation filing for others: the people and their consent replace "who" and "contact".
+PEOPLE_STEP = Step("people", _l("The people you file for"), None)
+ORGANISATION_STEP_NAMES = ("people", "what", "safety", "remedy", "evidence", "check")
+NOT_FOR_ORGANISATIONS = ("who", "contact")
+
+
+def step_names(answers: dict[str, Any]) -> tuple[str, ...]:
+    """The steps of this filing, in order."""
+    return ORGANISATION_STEP_NAMES if answers.get(FILED_BY_ORGANISATION) else STEP_NAMES
 
 
 def step_by_name(name: str) -> Step | None:
-    return next((step for step in STEPS if step.name == name), None)
+    return next((step for step in (*STEPS, PEOPLE_STEP) if step.name == name), None)
 
 
-def next_step(name: str) -> str:
-    index = STEP_NAMES.index(name)
-    return STEP_NAMES[min(index + 1, len(STEP_NAMES) - 1)]
+def next_step(name: str, names: tuple[str, ...] = STEP_NAMES) -> str:
+    index = names.index(name)
+    return names[min(index + 1, len(names) - 1)]
 
 
-def previous_step(name: str) -> str | None:
-    index = STEP_NAMES.index(name)
-    return STEP_NAMES[index - 1] if index > 0 else None
+def previous_step(name: str, names: tuple[str, ...] = STEP_NAMES) -> str | None:
+    index = names.index(name)
+    return names[index - 1] if index > 0 else None

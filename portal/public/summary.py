@@ -57,11 +57,11 @@ def _display(field: Any, value: Any) -> str | list[str]:
     return str(value)
 
 
-def summarise(answers: dict[str, Any]) -> list[Section]:
+def summarise(answers: dict[str, Any], skip: tuple[str, ...] = ()) -> list[Section]:
     """Every step's questions with the answers given, in the reader's language."""
     sections = []
     for step in STEPS:
-        if step.form is None:
+        if step.form is None or step.name in skip:
             continue
         form = step.form(formdata=None, meta={"csrf": False})
         rows = []

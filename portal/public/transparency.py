@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import abort, current_app, render_template, request
 from flask_babel import get_locale
 
@@ -23,7 +25,8 @@ def transparency() -> str:
     chosen = request.args.get("year", "")
     year = int(chosen) if chosen.isdigit() and int(chosen) in years else None
     period = Period.year(year) if year else Period.last_12_complete_months()
-    published = suppress(figures(db, current_app.extensions["portal_settings"], period))
+    counted = replace(period, public_only=True)
+    published = suppress(figures(db, current_app.extensions["portal_settings"], counted))
     rtl = text_direction(str(get_locale())) == "rtl"
     return render_template(
         "public/transparency.html",

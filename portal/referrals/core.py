@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..access import active_compartment
 from ..keyring import Keyring
 from ..models import (
+    STAFF_ROLES,
     Account,
     AuthorRole,
     Compartment,
@@ -84,6 +85,8 @@ def _holders(db: Session, case_id: uuid.UUID) -> list[Account]:
                 Grant.compartment_id == compartment.id,
                 Grant.holder == GrantHolder.ACCOUNT.value,
                 Account.is_active.is_(True),
+                # An organisation that filed the case sees what the reporter would, no package.
+                Account.role.in_(STAFF_ROLES),
             )
         )
     )

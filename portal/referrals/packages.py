@@ -30,10 +30,12 @@ from ..models import (
     AuditEvent,
     AuthorRole,
     Case,
+    Channel,
     Company,
     Compartment,
     CompartmentKind,
     Grant,
+    Recipient,
     Record,
     RecordKind,
     Referral,
@@ -43,6 +45,7 @@ from ..models import (
     day_start,
     today,
 )
+from ..people import ConsentRecord, consent_record_from, shareable_identity
 from ..staff import SignedIn
 from ..vault import (
     grant_to_account,
@@ -76,7 +79,11 @@ class PackageChoice:
     file_ids: Sequence[uuid.UUID] = ()
 
 
-def _identity(db: Session, keyring: Keyring, who: SignedIn, case: Case) -> dict[str, str]:
+def _identity(
+    db: Session, keyring: Keyring, who: SignedIn, case: Case, recipient: Recipient
+) -> dict[str, str]:
+    """The identity that may go to ``recipient``: the reporter's, or for a case an organisation
+    filed, the names of only those people whose own consent lets them go there."""
     compartments = db.scalars(
         select(Compartment).where(
             Compartment.case_id == case.id, Compartment.kind == CompartmentKind.IDENTITY.value
@@ -93,9 +100,36 @@ def _identity(db: Session, keyring: Keyring, who: SignedIn, case: Case) -> dict[
             )
             .order_by(Record.sequence.desc())
         )
-        if record is not None:
-            return {str(k): str(v) for k, v in json.loads(open_record(key, record)).items()}
+        if record is None:
+            continue
+        identity = json.loads(open_record(key, record))
+        if case.channel != Channel.INTERMEDIARY.value:
+            return {str(k): str(v) for k, v in identity.items()}
+        consent = _consent_record(db, keyring, who, case)
+        shared = shareable_identity(consent, identity, recipient) if consent else {}
+        if shared:
+            return shared
     raise ReferralError("no_identity_access")
+
+
+def _consent_record(
+    db: Session, keyring: Keyring, who: SignedIn, case: Case
+) -> ConsentRecord | None:
+    row = db.scalar(
+        select(Record)
+        .where(Record.case_id == case.id, Record.kind == RecordKind.CONSENT.value)
+        .order_by(Record.sequence.desc())
+        .limit(1)
+    )
+    compartment = db.get(Compartment, row.compartment_id) if row else None
+    key = (
+        unlock_compartment(db, keyring, compartment, who.account, who.private_key)
+        if row and compartment
+        else None
+    )
+    if row is None or key is None:
+        return None
+    return consent_record_from(json.loads(open_record(key, row)))
 
 
 def _case_file(
@@ -195,7 +229,9 @@ def compose(
     if not choice.answers and not choice.cover_note.strip():
         raise ReferralError("empty")
     answers = [(q, a) for q, a in choice.answers if q not in IDENTITY_FIELDS]
-    identity = _identity(db, keyring, who, case) if choice.include_identity else None
+    identity = (
+        _identity(db, keyring, who, case, referral.recipient) if choice.include_identity else None
+    )
     readers = {a.id: a for a in [*_holders(db, case.id), *_officers(db, referral.company_id)]}
     compartment, private_key = new_compartment(
         db,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ..config import Settings
@@ -52,7 +52,8 @@ MEMBER_STATES = (Membership.MEMBER.value, Membership.TRANSITIONAL.value, Members
 
 
 def _received_in(period: Period) -> Any:
-    return Case.received_on.between(period.start, period.end)
+    received = Case.received_on.between(period.start, period.end)
+    return and_(received, Case.in_public_reports.is_(True)) if period.public_only else received
 
 
 def received_per_month(db: Session, period: Period) -> Received:

@@ -30,6 +30,8 @@ class Period:
     start: date
     end: date
     fallback: bool = False  # the dates asked for could not be used: these are the defaults
+    # For the public page: leave out cases someone concerned did not want in public reports.
+    public_only: bool = False
 
     @classmethod
     def last_12_months(cls, on: date | None = None) -> Period:

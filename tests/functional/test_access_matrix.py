@@ -21,7 +21,7 @@ CANARY = "Matrix-canary: guards shot at the fishermen"
 
 def _staff_rules(app):  # type: ignore[no-untyped-def]
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith(("/caseworker", "/company")):
+        if rule.rule.startswith(("/caseworker", "/company", "/intermediary")):
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
                 yield rule, method
 
@@ -149,6 +149,14 @@ def test_no_staff_url_gives_anything_away(portal, filed):
                     )
                 else:
                     assert response.status_code in (200, 302, 400, 404), (name, method, url)
+            elif rule.rule.startswith("/intermediary"):
+                # Only intermediaries reach these; this case is no organisation's.
+                allowed = (
+                    (200, 302, 400, 404)
+                    if name == "cso@example.org" and "<uuid:case_id>" not in rule.rule
+                    else (400, 404)
+                )
+                assert response.status_code in allowed, (name, method, url, response.status_code)
             elif rule.rule == "/company/":
                 # Only company officers have a referral list; this one's is empty.
                 expected = (200,) if name == "company@example.org" else (404,)
@@ -177,10 +185,17 @@ def test_every_staff_post_refuses_a_missing_csrf_token(portal, filed):
     for rule, method in _staff_rules(portal.app):
         if method != "POST":
             continue
-        if rule.rule.startswith("/company/"):
-            continue  # below, as the officer who may use them
+        if rule.rule.startswith(("/company/", "/intermediary")):
+            continue  # below, as the officer or intermediary who may use them
         response = staff.post(_url(rule, case_id, file_id), data={"account": str(uuid.uuid4())})
         assert response.status_code == 400, (rule.rule, response.status_code)
+    portal.account("cso@example.org", Role.INTERMEDIARY)
+    intermediary = portal.app.test_client()
+    sign_in(intermediary, "cso@example.org")
+    for rule, method in _staff_rules(portal.app):
+        if method == "POST" and rule.rule.startswith("/intermediary"):
+            response = intermediary.post(_url(rule, case_id, file_id), data={"message": "x"})
+            assert response.status_code in (400, 404), (rule.rule, response.status_code)
     officer = portal.app.test_client()
     sign_in(officer, "officer@shield.example")
     for rule, method in _staff_rules(portal.app):

@@ -1,0 +1,358 @@
+"""An organisation files a group complaint for two people with different consents, follows it
+(messages, unread counts, evidence, consent updates), and hands it over with a new receipt.
+
+Each person's consent is kept and honoured on its own: a referral to the company carries the
+shared account only if everyone allowed it, and the name only of the person who allowed it;
+the case is left out of the public figures when someone said no. Another organisation reaches
+none of it, and the filing organisation never holds the internal notes or a referral package.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal.models import (
+    Account,
+    Case,
+    Channel,
+    Compartment,
+    CompartmentKind,
+    Grant,
+    Referral,
+    Role,
+    Scope,
+)
+from tests.conftest import Portal, csrf_token
+from tests.functional.helpers import account_by_email, case_url, only_case_id, staff_client
+
+WORKER = "worker@oversight.example"
+LEAD = "lead@haki.example"
+COLLEAGUE = "colleague@haki.example"
+STRANGER = "someone@other.example"
+
+
+def person(index: int, **values: str) -> dict[str, str]:
+    base = {
+        "relationship": "A villager we work with",
+        "agreed": "asked",
+        "how": "thumbprint",
+        "on": "2026-11-02",
+        "caseworkers": "identity",
+        "name": "",
+        "contact": "",
+        "company": "account",
+        "bodies": "account",
+        "public_reports": "yes",
+        "own_receipt": "no",
+        **values,
+    }
+    return {f"people-{index}-{key}": value for key, value in base.items()}
+
+
+FIRST = person(
+    0,
+    name="Neema Wairimu",
+    contact="Through Haki's office in Voi",
+    company="identity",
+    own_receipt="yes",
+)
+SCAN = b"%PDF-1.4 thumbprint of SCAN-CANARY-7Q2" * 3000
+SECOND = person(1, caseworkers="account", company="account", public_reports="no")
+
+
+def post(client: FlaskClient, page: str, path: str, **data: object):  # type: ignore[no-untyped-def]
+    return client.post(path, data={"csrf_token": csrf_token(client, page), **data})
+
+
+@pytest.fixture
+def shield(portal: Portal) -> uuid.UUID:
+    from portal.models import Company
+
+    with portal.db as db:
+        company = Company(id=uuid.uuid4(), name="Shield Ltd", response_days=21)
+        db.add(company)
+        db.commit()
+        return company.id
+
+
+def file_group(portal: Portal, lead: FlaskClient, shield: uuid.UUID) -> tuple[str, str]:
+    """File for two people; return (the filed page's HTML, the person's receipt)."""
+    started = post(lead, "/intermediary/", "/intermediary/file")
+    assert started.status_code == 302 and "/report/people" in started.headers["Location"]
+    page = lead.get("/report/people")
+    assert page.status_code == 200
+    # The first person, then "add another person": what was typed is kept.
+    added = post(lead, "/report/people", "/report/people", action="add", **FIRST)
+    assert added.status_code == 303
+    again = lead.get("/report/people").get_data(as_text=True)
+    assert "Neema Wairimu" in again and 'name="people-1-relationship"' in again
+    # A scanned consent form, kept apart from the evidence.
+    scanned = lead.post(
+        "/report/people",
+        data={
+            "csrf_token": csrf_token(lead, "/report/people"),
+            "action": "scan",
+            **FIRST,
+            "attachments": [(io.BytesIO(SCAN), "consent-Neema-Wairimu.pdf")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert scanned.status_code == 200  # the same page again, with the scan listed
+    assert "consent-Neema-Wairimu.pdf" in scanned.get_data(as_text=True)
+    # Something missing: the page says what, and keeps everything typed.
+    blank = {"people-1-relationship": "", "people-1-name": "", "people-1-on": ""}
+    missing = post(lead, "/report/people", "/report/people", action="continue", **FIRST, **blank)
+    assert missing.status_code == 400
+    assert "Say who this person is to you." in missing.get_data(as_text=True)
+    done = post(lead, "/report/people", "/report/people", action="continue", **FIRST, **SECOND)
+    assert done.status_code == 303, done.get_data(as_text=True)[:3000]
+    assert "/report/what" in done.headers["Location"]
+    # "who" and "contact" are the reporter's own steps: an organisation goes to its people.
+    assert "/report/people" in lead.get("/report/who").headers["Location"]
+    post(
+        lead,
+        "/report/what",
+        "/report/what",
+        what_happened="Guards at the Voi gate beat two women carrying water.",
+        country="KE",
+        company=str(shield),
+    )
+    for step in ("safety", "remedy"):
+        post(lead, f"/report/{step}", f"/report/{step}")
+    check = lead.get("/report/check").get_data(as_text=True)
+    assert "Person 2" in check and "Not given to caseworkers" in check
+    assert "Your name" not in check  # the contact step's questions are not an organisation's
+    sent = post(lead, "/report/check", "/report/send")
+    assert sent.status_code == 200, sent.get_data(as_text=True)[:3000]
+    html = sent.get_data(as_text=True)
+    receipts = re.findall(r'<strong class="receipt" dir="ltr">([0-9 ]+)</strong>', html)
+    assert len(receipts) == 1  # only the first person wanted one
+    return html, receipts[0]
+
+
+@pytest.fixture
+def filed(portal: Portal, shield: uuid.UUID) -> dict[str, object]:
+    portal.account(WORKER)
+    portal.account(LEAD, Role.INTERMEDIARY, organisation="Haki Mashinani", org_admin=True)
+    portal.account(STRANGER, Role.INTERMEDIARY, organisation="Other Rights Group")
+    lead = staff_client(portal, LEAD)
+    html, receipt = file_group(portal, lead, shield)
+    return {"lead": lead, "html": html, "receipt": receipt, "case_id": only_case_id(portal)}
+
+
+def test_the_group_complaint_keeps_each_persons_consent(portal: Portal, filed) -> None:  # type: ignore[no-untyped-def]
+    case_id = filed["case_id"]
+    with portal.db as db:
+        case = db.get(Case, case_id)
+        assert case is not None
+        assert case.channel == Channel.INTERMEDIARY.value
+        # The account may go to the company (both allowed it), a name too (the first person's).
+        assert case.share_with_company == Scope.IDENTITY.value
+        assert case.share_with_bodies == Scope.ACCOUNT.value
+        assert case.in_public_reports is False  # the second person said no
+        lead = db.scalar(select(Account).where(Account.email == LEAD))
+        assert lead is not None and case.organisation_id == lead.organisation_id
+        kinds = set(
+            db.scalars(
+                select(Compartment.kind)
+                .join(Grant, Grant.compartment_id == Compartment.id)
+                .where(Compartment.case_id == case_id, Grant.account_id == lead.id)
+            )
+        )
+        assert kinds == {CompartmentKind.CASE.value, CompartmentKind.IDENTITY.value}
+
+    worker = staff_client(portal, WORKER)
+    page = worker.get(case_url(case_id)).get_data(as_text=True)
+    assert "Filed by Haki Mashinani" in page
+    assert "Neema Wairimu" in page and "Through Haki&#39;s office in Voi" in page
+    assert page.count("Person 2") == 1 and "Not given to caseworkers" in page
+    assert "Thumbprint" in page
+    assert "consent-Neema-Wairimu.pdf" in page
+    scan = re.search(r'href="([^"]+/files/[0-9a-f-]{36})"[^>]*><bdi>consent-Neema', page)
+    assert scan and worker.get(scan.group(1)).data == SCAN
+    evidence = page.split('id="consent"')[1].split("Attachments</h2>")[1]
+    assert "consent-Neema" not in evidence.split("</ul>")[0]  # not listed as evidence
+
+
+def test_nothing_about_the_people_is_readable_at_rest(portal: Portal, filed) -> None:  # type: ignore[no-untyped-def]
+    from tests.functional.test_at_rest import encodings, every_stored_value, files_containing
+
+    secrets = ["Neema Wairimu", "office in Voi", "A villager we work with", "SCAN-CANARY-7Q2"]
+    for _table, _column, value in every_stored_value(portal):
+        for secret in secrets:
+            assert not any(encoded in value for encoded in encodings(secret)), (_table, _column)
+    for secret in secrets:
+        assert files_containing(portal.data_dir.root, encodings(secret)) == []
+
+
+def test_a_referral_honours_each_persons_consent(portal: Portal, filed, shield) -> None:  # type: ignore[no-untyped-def]
+    case_id = filed["case_id"]
+    portal.account("officer@shield.example", Role.COMPANY, company="Shield Ltd")
+    worker = staff_client(portal, WORKER)
+    refer = f"{case_url(case_id)}/refer"
+    started = post(worker, refer, refer, company=str(shield))
+    referral_url = started.headers["Location"]
+    html = worker.get(referral_url).get_data(as_text=True)
+    assert "Compose the package" in html  # consent was recorded at filing: no need to ask
+    sent = post(
+        worker,
+        referral_url,
+        referral_url + "/compose",
+        answer="what_happened",
+        **{"question-what_happened": "What happened", "text-what_happened": "Two women beaten"},
+        identity="1",
+        cover_note="Please answer.",
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:3000]
+    officer = staff_client(portal, "officer@shield.example")
+    listing = officer.get("/company/").get_data(as_text=True)
+    link = re.search(r'href="(/company/referrals/[0-9a-f-]{36})"', listing)
+    assert link
+    package = officer.get(link.group(1)).get_data(as_text=True)
+    assert "Neema Wairimu" in package  # she allowed her name to go to the company
+    assert "person 2" not in package.lower()  # the second person allowed the account only
+    # The organisation holds no key of the package.
+    lead = account_by_email(portal, LEAD)
+    with portal.db as db:
+        referral = db.scalar(select(Referral))
+        assert referral is not None and referral.compartment_id is not None
+        held = db.scalar(
+            select(Grant.id).where(
+                Grant.compartment_id == referral.compartment_id, Grant.account_id == lead.id
+            )
+        )
+        assert held is None
+
+    # The second person changes their mind: nothing may go to the company any more; a new
+    # referral to the company cannot be composed.
+    lead_client: FlaskClient = filed["lead"]
+    consent_page = f"/intermediary/cases/{case_id}/consent"
+    form = lead_client.get(consent_page).get_data(as_text=True)
+    assert "Neema Wairimu" in form
+    changed = post(
+        lead_client,
+        consent_page,
+        consent_page,
+        **FIRST,
+        **person(1, caseworkers="account", company="nothing", public_reports="no"),
+        note="She told us on 20 November she fears for her job.",
+    )
+    assert changed.status_code == 302, changed.get_data(as_text=True)[:3000]
+    with portal.db as db:
+        case = db.get(Case, case_id)
+        assert case is not None and case.share_with_company == Scope.NOTHING.value
+    again = post(worker, refer, refer, company=str(shield))
+    assert again.status_code == 400
+    assert "does not allow the case to go there" in again.get_data(as_text=True)
+    with portal.db as db:
+        composed = db.scalars(select(Referral).where(Referral.compartment_id.is_not(None)))
+        assert len(list(composed)) == 1  # only the first one was ever sealed
+
+
+def test_the_organisation_follows_the_case_and_no_one_else_can(portal: Portal, filed) -> None:  # type: ignore[no-untyped-def]
+    case_id = filed["case_id"]
+    lead: FlaskClient = filed["lead"]
+    page_url = f"/intermediary/cases/{case_id}"
+    worker = staff_client(portal, WORKER)
+    asked = "Can you tell us the date?"
+    post(worker, case_url(case_id), f"{case_url(case_id)}/messages", message=asked)
+    post(worker, case_url(case_id), f"{case_url(case_id)}/notes", note="INTERNAL-ONLY risk note")
+    listing = lead.get("/intermediary/").get_data(as_text=True)
+    row = re.search(r"<tr>\s*<th scope=\"row\">.*?</tr>", listing, re.S)
+    assert row and "<strong>1</strong>" in row.group(0)  # one unread message
+    page = lead.get(page_url).get_data(as_text=True)
+    assert "Can you tell us the date?" in page
+    assert "INTERNAL-ONLY" not in page
+    assert "<strong>1</strong>" not in lead.get("/intermediary/").get_data(as_text=True)
+    answered = post(lead, page_url, f"{page_url}/messages", message="It was on 2 November.")
+    assert answered.status_code == 302
+    staff_page = worker.get(case_url(case_id)).get_data(as_text=True)
+    assert "It was on 2 November." in staff_page
+    assert "The organisation filing for them" in staff_page
+    added = lead.post(
+        f"{page_url}/evidence",
+        data={
+            "csrf_token": csrf_token(lead, page_url),
+            "attachments": [(io.BytesIO(b"%PDF-1.4 statement"), "statement.pdf")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert added.status_code == 302
+    assert "statement.pdf" in worker.get(case_url(case_id)).get_data(as_text=True)
+
+    # Another organisation's account: nothing of it.
+    stranger = staff_client(portal, STRANGER)
+    assert stranger.get(page_url).status_code == 404
+    assert stranger.get(f"{page_url}/consent").status_code == 404
+    assert "Voi" not in stranger.get("/intermediary/").get_data(as_text=True)
+    assert post(stranger, "/intermediary/", f"{page_url}/messages", message="x").status_code == 404
+    # And no caseworker page either.
+    assert stranger.get(case_url(case_id)).status_code == 404
+
+    # A colleague who joins later gets the organisation's cases when a colleague next looks.
+    portal.account(COLLEAGUE, Role.INTERMEDIARY, organisation="Haki Mashinani")
+    colleague = staff_client(portal, COLLEAGUE)
+    assert colleague.get(page_url).status_code == 404
+    lead.get("/intermediary/")
+    assert "Can you tell us the date?" in colleague.get(page_url).get_data(as_text=True)
+
+
+def test_the_receipts_open_the_case_at_follow_up(portal: Portal, filed) -> None:  # type: ignore[no-untyped-def]
+    case_id = filed["case_id"]
+    lead: FlaskClient = filed["lead"]
+
+    def opens(receipt: str) -> str:
+        client = portal.app.test_client()
+        response = post(client, "/follow-up", "/follow-up", receipt=receipt)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return client.get("/follow-up/case").get_data(as_text=True)
+
+    assert "We received it on" in opens(str(filed["receipt"]))
+    page_url = f"/intermediary/cases/{case_id}"
+    handed = post(lead, page_url, f"{page_url}/hand-over", stop_following="y")
+    assert handed.status_code == 200
+    assert "no-store" in handed.headers["Cache-Control"]
+    receipt = re.search(r'<strong id="receipt">([0-9 ]+)</strong>', handed.get_data(as_text=True))
+    assert receipt
+    worker = staff_client(portal, WORKER)
+    post(worker, case_url(case_id), f"{case_url(case_id)}/messages", message="After the hand-over")
+    # Both receipts read what was written after the organisation stopped following...
+    assert "After the hand-over" in opens(receipt.group(1))
+    assert "After the hand-over" in opens(str(filed["receipt"]))
+    # ...and the organisation no longer reaches the case.
+    assert lead.get(page_url).status_code == 404
+
+
+def test_every_organisation_post_needs_its_csrf_token(portal: Portal, filed) -> None:  # type: ignore[no-untyped-def]
+    case_id = filed["case_id"]
+    lead: FlaskClient = filed["lead"]
+    page_url = f"/intermediary/cases/{case_id}"
+    for path, data in (
+        (f"{page_url}/messages", {"message": "forged"}),
+        (f"{page_url}/evidence", {}),
+        (f"{page_url}/consent", {**FIRST, **SECOND, "note": "forged"}),
+        (f"{page_url}/hand-over", {"stop_following": "y"}),
+        ("/intermediary/file", {}),
+    ):
+        assert lead.post(path, data=data).status_code == 400, path
+    with portal.db as db:
+        case = db.get(Case, case_id)
+        assert case is not None and case.share_with_company == Scope.IDENTITY.value
+    page = lead.get(page_url)
+    assert page.status_code == 200 and "forged" not in page.get_data(as_text=True)
+
+
+def test_signing_out_ends_a_filing_in_progress(portal: Portal, filed) -> None:  # type: ignore[no-untyped-def]
+    lead: FlaskClient = filed["lead"]
+    post(lead, "/intermediary/", "/intermediary/file")
+    post(lead, "/report/people", "/report/people", action="add", **FIRST)
+    assert "Neema Wairimu" in lead.get("/report/people").get_data(as_text=True)
+    post(lead, "/intermediary/", "/sign-out")
+    page = lead.get("/report/people").get_data(as_text=True)
+    assert "Neema Wairimu" not in page
