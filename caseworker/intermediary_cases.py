@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, make_response, redirect, render_template, url_for
+from flask import abort, current_app, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -32,7 +32,7 @@ from . import blueprint
 from .forms import SignOutForm
 from .intermediary_views import INTERMEDIARY_ROLES, _organisation
 from .session import current_staff, staff_required
-from .views import SAFE_DOWNLOAD_TYPES, content_disposition
+from .views import attachment_response
 
 Page = Response | str | tuple[str, int]
 
@@ -189,15 +189,7 @@ def intermediary_file_download(case_id: uuid.UUID, file_id: uuid.UUID) -> Respon
     )
     if opened is None:
         abort(404)
-    info, chunks = opened
-    mimetype = info.content_type if info.content_type in SAFE_DOWNLOAD_TYPES else None
-    response = make_response(
-        Response(chunks, mimetype=mimetype or "application/octet-stream", direct_passthrough=True)
-    )
-    response.headers["Content-Length"] = str(info.size)
-    response.headers["Content-Disposition"] = content_disposition(info.name)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(*opened)
 
 
 def _consent_page(

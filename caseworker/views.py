@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from flask import (
@@ -18,7 +19,15 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 
 from portal.access import case_for
-from portal.casework import CaseView, add_note, move_case, open_attachment, open_case, send_message
+from portal.casework import (
+    AttachmentInfo,
+    CaseView,
+    add_note,
+    move_case,
+    open_attachment,
+    open_case,
+    send_message,
+)
 from portal.charts import CHANNEL_LABELS
 from portal.db import db_session
 from portal.intermediaries import consent_files, read_consent
@@ -63,6 +72,20 @@ def content_disposition(name: str) -> str:
     """An attachment header whose names cannot break out of the header, whatever was uploaded."""
     fallback = "".join(ch for ch in name if 32 <= ord(ch) < 127 and ch not in '"\\;') or "file"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def attachment_response(info: AttachmentInfo, chunks: Iterator[bytes]) -> Response:
+    """A decrypted attachment streamed as a download: never shown inline unless its type is
+    harmless, its name unable to break the header, and sandboxed."""
+    mimetype = info.content_type if info.content_type in SAFE_DOWNLOAD_TYPES else None
+    response = make_response(
+        Response(chunks, mimetype=mimetype or "application/octet-stream", direct_passthrough=True)
+    )
+    # A known length lets the client detect a download cut short by a failed integrity check.
+    response.headers["Content-Length"] = str(info.size)
+    response.headers["Content-Disposition"] = content_disposition(info.name)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 MOVE_PROBLEMS = {
@@ -207,16 +230,7 @@ def attachment(case_id: uuid.UUID, file_id: uuid.UUID) -> Response:
     )
     if opened is None:
         abort(404)
-    info, chunks = opened
-    mimetype = info.content_type if info.content_type in SAFE_DOWNLOAD_TYPES else None
-    response = make_response(
-        Response(chunks, mimetype=mimetype or "application/octet-stream", direct_passthrough=True)
-    )
-    # A known length lets the client detect a download cut short by a failed integrity check.
-    response.headers["Content-Length"] = str(info.size)
-    response.headers["Content-Disposition"] = content_disposition(info.name)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(*opened)
 
 
 @blueprint.post("/caseworker/cases/<uuid:case_id>/erase")

@@ -81,6 +81,9 @@ def create_app(config: Settings | None = None) -> Flask:
     app.extensions["portal_follow_up_budget"] = DerivationBudget(
         settings.follow_up_rate, settings.follow_up_burst, storage=counters, name="follow-up"
     )
+    app.extensions["portal_filing_budget"] = DerivationBudget(
+        settings.filing_rate, settings.filing_burst, storage=counters, name="filing"
+    )
     app.extensions["portal_follow_up_clients"] = ClientThrottle(
         settings.follow_up_per_client, storage=counters, name="follow-up-client"
     )

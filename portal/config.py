@@ -58,6 +58,10 @@ class Settings:
     follow_up_rate: float = 4.0
     follow_up_burst: int = 8
     follow_up_per_client: int = 5  # receipt tries a minute from one client
+    # Complaints sent (an Argon2id run per receipt) per second and in a burst, the same way: a
+    # flood of anonymous sends cannot take every core from follow-ups and sign-ins.
+    filing_rate: float = 6.0
+    filing_burst: int = 60
     # Where those counters are kept: empty, in each process's memory; a redis:// URL, shared.
     redis_url: str = field(default="", repr=False)  # repr=False: the URL may hold a password
     behind_https: bool = False
@@ -130,6 +134,19 @@ class Settings:
                 values[attr] = env[name]
         if env.get("PORTAL_STAGE_DEADLINES"):
             values["stage_deadlines"] = _deadlines(env["PORTAL_STAGE_DEADLINES"])
+        for name, attr in (
+            ("PORTAL_FOLLOW_UP_BURST", "follow_up_burst"),
+            ("PORTAL_FOLLOW_UP_PER_CLIENT", "follow_up_per_client"),
+            ("PORTAL_FILING_BURST", "filing_burst"),
+        ):
+            if name in env:
+                values[attr] = _positive_int(env, name)
+        for name, attr in (
+            ("PORTAL_FOLLOW_UP_RATE", "follow_up_rate"),
+            ("PORTAL_FILING_RATE", "filing_rate"),
+        ):
+            if name in env:
+                values[attr] = _positive_float(env, name)
         if env.get("PORTAL_PROXY_HOPS"):
             values["proxy_hops"] = int(env["PORTAL_PROXY_HOPS"])
         if "PORTAL_BEHIND_HTTPS" in env:
@@ -152,6 +169,16 @@ def _positive_int(env: Mapping[str, str], name: str, default: int | None = None)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number") from exc
     if value <= 0:
+        raise ConfigError(f"{name} must be positive")
+    return value
+
+
+def _positive_float(env: Mapping[str, str], name: str) -> float:
+    try:
+        value = float(env[name])
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number") from exc
+    if not value > 0 or value == float("inf"):
         raise ConfigError(f"{name} must be positive")
     return value
 

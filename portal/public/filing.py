@@ -173,7 +173,7 @@ def report_remove_file() -> Response | tuple[str, int]:
     return pages.save(token, state, redirect(target))
 
 
-def _check() -> Response | tuple[str, int]:
+def _check(busy: str | None = None, status: int = 200) -> Response | tuple[str, int]:
     current = pages.current_draft()
     if current is None:
         return pages.expired()
@@ -182,7 +182,9 @@ def _check() -> Response | tuple[str, int]:
     scans = set(state.answers.get(intake.CONSENT_FILES) or [])
     return pages.page(
         "public/check.html",
+        status,
         names=names,
+        busy=busy,
         form=EmptyForm(),
         sections=summarise(state.answers, skip=NOT_FOR_ORGANISATIONS if "people" in names else ()),
         people=people_summary(state.answers) if "people" in names else None,
@@ -211,6 +213,13 @@ def report_send() -> Response | tuple[str, int]:
     submission = intake.submission_from_answers(
         db, state.answers, str(get_locale()), list(state.files)
     )
+    if not all(ext["portal_filing_budget"].try_spend() for _ in range(submission.receipts or 1)):
+        # Every receipt costs an Argon2id run: past the budget, the reporter sends again in a
+        # moment, with everything kept (the draft is untouched).
+        return _check(
+            _("Many complaints are arriving right now. Wait a minute, then send yours again."),
+            429,
+        )
     filed = intake.file_complaint(
         db, ext["portal_keyring"], ext["portal_settings"], ext["portal_data_dir"], submission
     )
