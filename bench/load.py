@@ -11,7 +11,8 @@ settings (production Argon2id: nothing is lowered). Then:
 - the baseline: a few filings one after the other, nothing else running;
 - the load: N reporters (threads) start together, each walking the whole filing over HTTP as a
   browser does (start, who, what, safety, remedy, contact, evidence with 1 MB of random bytes,
-  check, send) and keeping its receipt;
+  check, send; forms URL-encoded as a browser sends them, multipart only for the upload) and
+  keeping its receipt;
 - the check: every receipt must open its case through ``/follow-up`` (2 at a time: each check
   is an Argon2id run too), and the database must hold exactly one case per receipt.
 
@@ -157,19 +158,19 @@ def file_one(base: str, index: int, attachment: bytes) -> Outcome:
     try:
         client = _client(base, index)
         token = _page(client.get("/report"), "GET /report")
-        token = _page(client.post("/report", {"csrf_token": token}), "POST /report")
+        token = _page(client.submit("/report", {"csrf_token": token}), "POST /report")
         for step in STEPS:
             fields: dict[str, str | list[str]] = {"csrf_token": token}
             for name, value in DEFAULT_ANSWERS[step].items():
                 fields[name] = value if isinstance(value, list) else str(value)
             if step == "what":
                 fields["what_happened"] = f"Load reporter {index}: they beat him at the gate"
-            token = _page(client.post(f"/report/{step}", fields), f"POST /report/{step}")
+            token = _page(client.submit(f"/report/{step}", fields), f"POST /report/{step}")
         files = [("attachments", f"photo-{index}.jpg", attachment, "image/jpeg")]
         reply = client.post("/report/evidence", {"csrf_token": token, "action": "continue"}, files)
         token = _page(reply, "POST /report/evidence", 'action="/report/send')
         sending = time.perf_counter()
-        reply = client.post("/report/send", {"csrf_token": token})
+        reply = client.submit("/report/send", {"csrf_token": token})
         done = time.perf_counter()
         if reply.status != 200:
             raise WalkError(f"POST /report/send: HTTP {reply.status}")
@@ -216,7 +217,7 @@ def check_receipt(base: str, index: int, receipt: str) -> tuple[str, int]:
     try:
         while True:
             token = _page(client.get("/follow-up"), "GET /follow-up")
-            reply = client.post("/follow-up", {"csrf_token": token, "receipt": receipt})
+            reply = client.submit("/follow-up", {"csrf_token": token, "receipt": receipt})
             if reply.status == 429 and throttled < 20:
                 throttled += 1
                 time.sleep(5)
