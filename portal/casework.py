@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 
+from . import notify
 from .access import active_compartment, case_for
 from .config import Settings
 from .datadir import DataDir
@@ -231,6 +232,7 @@ def send_message(
     write(db, keyring, current[0], current[1], text, AuthorRole.STAFF, who.account.id)
     db.add(AuditEvent(action="case.message_sent", actor_account_id=who.account.id, case_id=case.id))
     db.commit()
+    notify.caseworker_message(db, None, case.id)
     return True
 
 
@@ -280,6 +282,8 @@ def move_case(
         label = f"[{Stage(move.to_stage).value}] "
         _seal_note(db, keyring, staff_key, who, label + move.reason)
     db.commit()
+    if move.message.strip():
+        notify.caseworker_message(db, None, case.id)
     return True
 
 

@@ -5,6 +5,8 @@ a country or a word the reporter wrote, in the subject or anywhere else. Who hea
 
 - a new case: every active account in the intake team;
 - a reporter's message: the case's assigned caseworker, or else every account holding the case;
+- a caseworker's message on a case an organisation filed: the organisation's active accounts
+  that hold the case (an organisation has no other way to learn that it has news);
 - an overdue step, or a referral whose answer is late (``flask --app wsgi notify overdue``,
   daily): the assigned caseworker, or else the supervisors; at most once per case a day;
 - accounts that chose the daily digest (``notify_digest``) hear nothing at once and get one
@@ -75,6 +77,7 @@ class Kind(StrEnum):
     NEW_CASE = "new_case"
     REPORTER_MESSAGE = "reporter_message"
     OVERDUE = "overdue"
+    CASEWORKER_MESSAGE = "caseworker_message"  # to an organisation that filed the case
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,8 @@ def notice_body(settings: Settings, kind: Kind, count: int = 1) -> str:
         line = _("A new complaint has arrived.")
     elif kind is Kind.REPORTER_MESSAGE:
         line = _("A reporter has written.")
+    elif kind is Kind.CASEWORKER_MESSAGE:
+        line = _("The caseworkers have written on a case your organisation filed.")
     else:
         line = ngettext("A step is overdue.", "%(num)d steps are overdue.", count)
     return _body(settings, [line])
@@ -232,6 +237,24 @@ def reporter_message_recipients(db: Session, case_id: uuid.UUID) -> list[str]:
     return list(db.scalars(select(Account.email).where(_immediate(), _holds(Account.id, case_id))))
 
 
+def organisation_recipients(db: Session, case_id: uuid.UUID) -> list[str]:
+    """The filing organisation's active accounts that still hold the case (none after a
+    hand-over that ended its access)."""
+    case = db.get(Case, case_id)
+    if case is None or case.organisation_id is None:
+        return []
+    return list(
+        db.scalars(
+            select(Account.email).where(
+                Account.is_active.is_(True),
+                Account.role == Role.INTERMEDIARY.value,
+                Account.organisation_id == case.organisation_id,
+                _holds(Account.id, case_id),
+            )
+        )
+    )
+
+
 # --- immediate notices -----------------------------------------------------------------------
 
 
@@ -270,6 +293,22 @@ def reporter_message(db: Session, settings: Settings | None, case_id: uuid.UUID)
         return len(mail.send(_settings(settings), mails))
     except Exception as exc:  # the message is stored: a notice may not undo it
         _forget(db, Kind.REPORTER_MESSAGE, exc)
+        return 0
+
+
+def caseworker_message(db: Session, settings: Settings | None, case_id: uuid.UUID) -> int:
+    """Tell the organisation that filed the case the caseworkers have written (no-op for a
+    reporter's own case: the portal never writes to a reporter). Never raises."""
+    if _paused.get():
+        return 0
+    try:
+        recipients = organisation_recipients(db, case_id)
+        if not recipients:
+            return 0
+        mails = _mails(_settings(settings), recipients, Kind.CASEWORKER_MESSAGE)
+        return len(mail.send(_settings(settings), mails))
+    except Exception as exc:  # the message is stored: a notice may not undo it
+        _forget(db, Kind.CASEWORKER_MESSAGE, exc)
         return 0
 
 

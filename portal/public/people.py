@@ -193,6 +193,11 @@ def report_people() -> Response | tuple[str, int]:
     state.answers[intake.PEOPLE] = _stored(form)
     action = request.form.get("action", "continue")
     problem = _add_scans(state)
+    if problem:  # files over the limits: nothing of them kept, everything typed kept
+        drafts.save(db_session(), token, state)
+        return _page(state, form, problem, 400)
+    if action == "scan":
+        return pages.save(token, state, _again("consent-forms"))
     if action == "add" and len(form.people) < MAX_PEOPLE:
         state.answers[intake.PEOPLE].append({})
         return pages.save(token, state, _again(f"person-{len(form.people) + 1}"))
@@ -204,9 +209,9 @@ def report_people() -> Response | tuple[str, int]:
     if action.startswith("unscan-"):
         _remove_scan(state, action.removeprefix("unscan-"))
         return pages.save(token, state, _again("consent-forms"))
-    if problem or action == "scan" or form.errors:
+    if form.errors:
         drafts.save(db_session(), token, state)  # keep what was typed, whatever else is wrong
-        return _page(state, form, problem, 400 if problem or form.errors else 200)
+        return _page(state, form, None, 400)
     if "people" not in state.visited:
         state.visited.append("people")
     target = "check" if request.args.get("return") == "check" else "what"

@@ -30,7 +30,9 @@ from portal.models import (
 )
 from tests.conftest import Portal, csrf_token
 from tests.functional.helpers import account_by_email, case_url, only_case_id, staff_client
+from tests.support import smtp
 
+smtp_sink = smtp.smtp_sink  # the fixture: a real SMTP server on loopback
 WORKER = "worker@oversight.example"
 LEAD = "lead@haki.example"
 COLLEAGUE = "colleague@haki.example"
@@ -103,8 +105,8 @@ def file_group(portal: Portal, lead: FlaskClient, shield: uuid.UUID) -> tuple[st
         },
         content_type="multipart/form-data",
     )
-    assert scanned.status_code == 200  # the same page again, with the scan listed
-    assert "consent-Neema-Wairimu.pdf" in scanned.get_data(as_text=True)
+    assert scanned.status_code == 303  # back to the same page, with the scan listed
+    assert "consent-Neema-Wairimu.pdf" in lead.get("/report/people").get_data(as_text=True)
     # Something missing: the page says what, and keeps everything typed.
     blank = {"people-1-relationship": "", "people-1-name": "", "people-1-on": ""}
     missing = post(lead, "/report/people", "/report/people", action="continue", **FIRST, **blank)
@@ -356,3 +358,38 @@ def test_signing_out_ends_a_filing_in_progress(portal: Portal, filed) -> None:  
     post(lead, "/intermediary/", "/sign-out")
     page = lead.get("/report/people").get_data(as_text=True)
     assert "Neema Wairimu" not in page
+
+
+def test_the_organisation_hears_of_a_caseworkers_message_and_nothing_more(
+    portal: Portal, filed, smtp_sink
+) -> None:  # type: ignore[no-untyped-def]
+    """An organisation has no other way to learn it has news: its accounts holding the case get
+    the neutral notice (no reference, no words), and nobody else does; after a hand-over that
+    ended its access, nothing."""
+    import dataclasses
+
+    from portal import create_app
+    from tests.conftest import sign_in
+
+    case_id = filed["case_id"]
+    app = create_app(dataclasses.replace(portal.settings, smtp_port=smtp_sink.port))
+    try:
+        worker = app.test_client()
+        sign_in(worker, WORKER)
+        words = "Please tell us which gate it was."
+        post(worker, case_url(case_id), f"{case_url(case_id)}/messages", message=words)
+        assert smtp_sink.recipients() == [LEAD]  # not the other organisation, not the worker
+        (notice,) = smtp_sink.messages
+        assert "The caseworkers have written on a case your organisation filed." in notice.body
+        with portal.db as db:
+            reference = db.get(Case, case_id).reference  # type: ignore[union-attr]
+        for secret in (reference, words, str(case_id), "Neema", "Voi"):
+            assert secret not in notice.raw.decode("utf-8", errors="replace"), secret
+        lead = app.test_client()
+        sign_in(lead, LEAD)
+        page_url = f"/intermediary/cases/{case_id}"
+        post(lead, page_url, f"{page_url}/hand-over", stop_following="y")
+        post(worker, case_url(case_id), f"{case_url(case_id)}/messages", message="Again")
+        assert len(smtp_sink.messages) == 1
+    finally:
+        app.extensions["portal_db"].dispose()
