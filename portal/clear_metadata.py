@@ -59,8 +59,6 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "reporter_sessions.id": "hash of the follow-up cookie's token",
     "reporter_sessions.case_id": "link",
     "reporter_sessions.expires_at": "end of the follow-up session",
-    "reporter_sessions.lookup_token": "link to the receipt that opened the session",
-    "receipt_successors.lookup_token": "link to the receipt the wrap is sealed to",
     "cases.organisation_id": "the organisation that filed for the people concerned",
     "read_marks.account_id": "link",
     "read_marks.case_id": "link",
@@ -152,6 +150,9 @@ SYSTEM_COLUMNS: dict[str, str] = {
 
 # Its name says "token", which linters take for a password: it is a description.
 SYSTEM_COLUMNS["receipt_locks.lookup_token"] = "Argon2id-derived token, not the receipt"  # noqa: S105 # nosec
+# Which receipt a follow-up session or a rotation's wrap belongs to (the same derived token).
+SYSTEM_COLUMNS["reporter_sessions.lookup_token"] = "link to a receipt"  # noqa: S105 # nosec
+SYSTEM_COLUMNS["receipt_successors.lookup_token"] = "link to a receipt"  # noqa: S105 # nosec
 
 # Columns holding ciphertext or wraps: unreadable without a key.
 ENCRYPTED_COLUMNS: frozenset[str] = frozenset(
