@@ -24,6 +24,8 @@ from portal.models import (
     Compartment,
     CompartmentKind,
     Grant,
+    Record,
+    RecordKind,
     Referral,
     Role,
     Scope,
@@ -327,8 +329,21 @@ def test_the_receipts_open_the_case_at_follow_up(portal: Portal, filed) -> None:
     # Both receipts read what was written after the organisation stopped following...
     assert "After the hand-over" in opens(receipt.group(1))
     assert "After the hand-over" in opens(str(filed["receipt"]))
-    # ...and the organisation no longer reaches the case.
+    # ...and the organisation no longer reaches the case: the message is sealed in a case
+    # compartment made after the hand-over, of which it holds no key.
     assert lead.get(page_url).status_code == 404
+    account = account_by_email(portal, LEAD)
+    with portal.db as db:
+        latest = db.scalar(
+            select(Record)
+            .where(Record.case_id == case_id, Record.kind == RecordKind.MESSAGE.value)
+            .order_by(Record.sequence.desc())
+        )
+        assert latest is not None
+        compartment = db.get(Compartment, latest.compartment_id)
+        assert compartment is not None and compartment.retired_at is None
+        held = db.scalars(select(Grant.compartment_id).where(Grant.account_id == account.id))
+        assert compartment.id not in set(held)
 
 
 def test_every_organisation_post_needs_its_csrf_token(portal: Portal, filed) -> None:  # type: ignore[no-untyped-def]
