@@ -21,11 +21,12 @@ from portal.models import AuditEvent, CommitmentStatus, Company, Referral, Role
 from portal.public.evidence import limit_problem, received_uploads
 
 from . import blueprint
+from .common import ext as _ext
+from .common import signed_in as _who
 from .forms import ActionForm, SignOutForm
 from .referral_views import STATUS_LABELS, shared_file_response
 from .remedy_views import CATEGORY_LABELS, COMMITMENT_LABELS
 from .session import current_staff, staff_required
-from .views import _ext, _who
 
 COMPANY_ROLES = (Role.COMPANY.value,)
 

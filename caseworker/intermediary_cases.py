@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,10 +29,12 @@ from portal.public.people import PeopleForm, person_errors
 from portal.stages import REPORTER_WORDING, Stage
 
 from . import blueprint
+from .common import attachment_response
+from .common import ext as _ext
+from .common import signed_in as _who
 from .forms import SignOutForm
 from .intermediary_views import INTERMEDIARY_ROLES, _organisation
-from .session import current_staff, staff_required
-from .views import attachment_response
+from .session import staff_required
 
 Page = Response | str | tuple[str, int]
 
@@ -54,16 +56,6 @@ class ConsentNoteForm(FlaskForm):
         _l("What changed, and when did they tell you?"),
         validators=[DataRequired(message=_l("Say what changed.")), Length(max=5_000)],
     )
-
-
-def _ext(name: str):  # type: ignore[no-untyped-def]
-    return current_app.extensions[f"portal_{name}"]
-
-
-def _who():  # type: ignore[no-untyped-def]
-    who = current_staff()
-    assert who is not None
-    return who
 
 
 @blueprint.get("/intermediary/")

@@ -30,10 +30,12 @@ from portal.models import (
 from portal.public.summary import summarise
 
 from . import blueprint
+from .common import content_disposition
+from .common import ext as _ext
+from .common import signed_in as _who
 from .forms import ActionForm, SignOutForm
 from .roles import CASE_ROLES
 from .session import current_staff, staff_required
-from .views import _ext, _who, content_disposition
 
 MAX_TEXT = 50_000
 REASONS = {

@@ -34,10 +34,11 @@ from portal.models import (
 )
 
 from . import blueprint
+from .common import ext as _ext
+from .common import signed_in as _who
 from .forms import ActionForm, SignOutForm
 from .roles import CASE_ROLES
 from .session import current_staff, staff_required
-from .views import _ext, _who
 
 MAX_TEXT = 20_000
 CATEGORY_LABELS = {

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from urllib.parse import quote
 
 from flask import (
     Response,
     abort,
-    current_app,
-    make_response,
     redirect,
     render_template,
     request,
@@ -20,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 
 from portal.access import case_for
 from portal.casework import (
-    AttachmentInfo,
     CaseView,
     add_note,
     move_case,
@@ -39,7 +34,6 @@ from portal.referrals import case_referrals
 from portal.referrals import is_overdue as referral_overdue
 from portal.retention import clear_sqlite_wal, erase_case
 from portal.sharing import holders, pending_identity_requests
-from portal.staff import SignedIn
 from portal.stages import STAFF_LABELS, Stage
 from portal.topics import TOPICS
 from portal.workflow import Move, allowed_moves
@@ -47,46 +41,13 @@ from portal.workflow import Move, allowed_moves
 from . import blueprint
 from .access_views import staff_choices
 from .case_forms import OUTCOME_LABELS, CaseMessageForm, MoveForm, NoteForm
+from .common import attachment_response
+from .common import ext as _ext
+from .common import signed_in as _who
 from .forms import ActionForm, SignOutForm
+from .referral_views import STATUS_LABELS, target_name
 from .roles import CASE_ROLES, SUPERVISING_ROLES
-from .session import current_staff, staff_required
-
-# Types a browser may show inline after download; anything else is a plain byte stream.
-SAFE_DOWNLOAD_TYPES = frozenset(
-    {
-        "image/jpeg",
-        "image/png",
-        "image/gif",
-        "image/webp",
-        "application/pdf",
-        "audio/mpeg",
-        "audio/ogg",
-        "audio/wav",
-        "audio/mp4",
-        "video/mp4",
-    }
-)
-
-
-def content_disposition(name: str) -> str:
-    """An attachment header whose names cannot break out of the header, whatever was uploaded."""
-    fallback = "".join(ch for ch in name if 32 <= ord(ch) < 127 and ch not in '"\\;') or "file"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-def attachment_response(info: AttachmentInfo, chunks: Iterator[bytes]) -> Response:
-    """A decrypted attachment streamed as a download: never shown inline unless its type is
-    harmless, its name unable to break the header, and sandboxed."""
-    mimetype = info.content_type if info.content_type in SAFE_DOWNLOAD_TYPES else None
-    response = make_response(
-        Response(chunks, mimetype=mimetype or "application/octet-stream", direct_passthrough=True)
-    )
-    # A known length lets the client detect a download cut short by a failed integrity check.
-    response.headers["Content-Length"] = str(info.size)
-    response.headers["Content-Disposition"] = content_disposition(info.name)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
+from .session import staff_required
 
 MOVE_PROBLEMS = {
     "not_allowed": _l("This move is not possible from the current stage."),
@@ -94,16 +55,6 @@ MOVE_PROBLEMS = {
     "reason": _l("Write the reason for this decision."),
     "outcome": _l("Choose the outcome."),
 }
-
-
-def _ext(name: str):  # type: ignore[no-untyped-def]
-    return current_app.extensions[f"portal_{name}"]
-
-
-def _who() -> SignedIn:
-    who = current_staff()
-    assert who is not None  # staff_required has checked
-    return who
 
 
 def _move_form(view: CaseView, form: MoveForm | None = None) -> MoveForm:
@@ -142,8 +93,6 @@ def case(
     organisation = (
         db.get(Organisation, view.case.organisation_id) if view.case.organisation_id else None
     )
-    from .referral_views import STATUS_LABELS, target_name  # builds on this module
-
     return render_template(
         "caseworker/case.html",
         view=view,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from caseworker.views import content_disposition
+from caseworker.common import content_disposition
 from tests.conftest import sign_in
 from tests.functional.test_slice import CASE_LINK, FILE_LINK
 from tests.support.filing import file_complaint
