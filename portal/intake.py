@@ -437,30 +437,44 @@ def store_files(
     Paths moved are appended to ``moved`` so the caller can undo them if its commit fails.
     """
     for staged in files:
-        key_record = seal(
-            db,
-            keyring,
-            compartment,
-            RecordKind.FILE_KEY,
-            _json(staged.to_json()),
-            author,
-            private_key=private_key,
-        )
         destination = data_dir.file_path(staged.file_id.hex)
         destination.parent.mkdir(mode=0o700, exist_ok=True)
         staged.path(data_dir).rename(destination)
         moved.append(destination)
-        # The file's own times would say to the second when the reporter sent it.
-        midnight = day_start().replace(tzinfo=UTC).timestamp()
-        os.utime(destination, (midnight, midnight))
-        db.add(
-            StoredFile(
-                id=staged.file_id,
-                case_id=compartment.case_id,
-                key_record_id=key_record.id,
-                stored_bytes=destination.stat().st_size,
-            )
-        )
+        record_stored_file(db, keyring, compartment, private_key, staged, author, destination)
+
+
+def record_stored_file(
+    db: Session,
+    keyring: Keyring,
+    compartment: Compartment,
+    private_key: PrivateKey,
+    described: StagedFile,
+    author: AuthorRole,
+    path: Path,
+) -> StoredFile:
+    """List a file whose ciphertext is already at ``path`` in the store: its key, name, type
+    and size sealed into a FILE_KEY record of the compartment, its times set to the day."""
+    key_record = seal(
+        db,
+        keyring,
+        compartment,
+        RecordKind.FILE_KEY,
+        _json(described.to_json()),
+        author,
+        private_key=private_key,
+    )
+    # The file's own times would say to the second when it was sent.
+    midnight = day_start().replace(tzinfo=UTC).timestamp()
+    os.utime(path, (midnight, midnight))
+    stored = StoredFile(
+        id=described.file_id,
+        case_id=compartment.case_id,
+        key_record_id=key_record.id,
+        stored_bytes=path.stat().st_size,
+    )
+    db.add(stored)
+    return stored
 
 
 def _json(value: Any) -> bytes:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import uuid
 import zipfile
-from base64 import b64encode
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from nacl.public import PrivateKey
@@ -23,7 +21,8 @@ from .. import scrub
 from ..access import case_for
 from ..casework import AttachmentInfo, describe_file, file_chunks
 from ..datadir import DataDir
-from ..intake import IDENTITY_FIELDS
+from ..drafts import StagedFile
+from ..intake import IDENTITY_FIELDS, record_stored_file
 from ..keyring import Keyring
 from ..models import (
     Account,
@@ -42,7 +41,6 @@ from ..models import (
     ReferralStatus,
     Scope,
     StoredFile,
-    day_start,
     today,
 )
 from ..people import ConsentRecord, consent_record_from, shareable_identity
@@ -171,33 +169,11 @@ def _store_copy(
         encryptor = crypto.FileEncryptor(file_key, crypto.file_associated_data(file_id), sink)
         encryptor.write(copy.data)
         encryptor.finish()
-    midnight = day_start().replace(tzinfo=UTC).timestamp()
-    os.utime(destination, (midnight, midnight))
     stem = name.rsplit(".", 1)[0] or "file"
     shared = SharedFile(file_id, f"{stem}.{copy.extension}", copy.media_type, len(copy.data))
-    description = {
-        "file_id": str(file_id),
-        "key": b64encode(file_key).decode("ascii"),
-        "name": shared.name,
-        "content_type": shared.content_type,
-        "size": shared.size,
-    }
-    key_record = seal(
-        db,
-        keyring,
-        compartment,
-        RecordKind.FILE_KEY,
-        json.dumps(description, sort_keys=True).encode("utf-8"),
-        AuthorRole.STAFF,
-        private_key=private_key,
-    )
-    db.add(
-        StoredFile(
-            id=file_id,
-            case_id=compartment.case_id,
-            key_record_id=key_record.id,
-            stored_bytes=destination.stat().st_size,
-        )
+    described = StagedFile(file_id, file_key, shared.name, shared.content_type, shared.size)
+    record_stored_file(
+        db, keyring, compartment, private_key, described, AuthorRole.STAFF, destination
     )
     return shared
 
