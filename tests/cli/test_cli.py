@@ -420,4 +420,27 @@ def test_demo_run_again_prints_the_same_password_and_makes_no_new_case(
     assert printed(PRINTED_EMAIL, second.output) == printed(PRINTED_EMAIL, first.output)
     assert "Made 0 demo case(s)" in second.output
     assert case_count(fresh_app) == 2
-    assert account_count(fresh_app) == 1
+    assert account_count(fresh_app) == 2  # the caseworker and the organisation's officer
+    assert PRINTED_PASSWORD.findall(second.output) == PRINTED_PASSWORD.findall(first.output)
+
+
+def test_demo_prints_an_organisation_account_that_lands_on_its_cases(
+    fresh_app: Flask, tmp_path: Path
+) -> None:
+    setup_with_file(fresh_app, tmp_path / "recovery.txt")
+
+    result = run(fresh_app, "demo", "--cases", "0")
+
+    assert result.exit_code == 0, result.output
+    emails = PRINTED_EMAIL.findall(result.output)
+    passwords = PRINTED_PASSWORD.findall(result.output)
+    assert emails[1] == "demo.organisation@example.org" and len(set(passwords)) == 2
+    credentials = fresh_app.extensions["portal_data_dir"].root
+    kept = (credentials / "demo-organisation-credentials.txt").read_text(encoding="utf-8")
+    assert kept.strip() == passwords[1]
+    client = fresh_app.test_client()
+    sign_in(client, emails[1], passwords[1])
+    home = client.get("/intermediary/")
+    assert home.status_code == 200
+    assert "Demo Rights Network" in home.get_data(as_text=True)
+    assert 'href="/intermediary/colleagues"' in home.get_data(as_text=True)  # its admin
