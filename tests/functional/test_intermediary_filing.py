@@ -408,3 +408,65 @@ def test_the_organisation_hears_of_a_caseworkers_message_and_nothing_more(
         assert len(smtp_sink.messages) == 1
     finally:
         app.extensions["portal_db"].dispose()
+
+
+def test_the_people_step_keeps_what_was_typed_through_limits_and_changes(portal: Portal) -> None:
+    """A consent form over the upload limit is refused with the limit named, and every answer
+    typed stays; a person removed goes, the others stay; a scan removed goes."""
+    import dataclasses
+
+    from portal import create_app
+    from tests.conftest import sign_in
+
+    portal.account(LEAD, Role.INTERMEDIARY, organisation="Haki Mashinani", org_admin=True)
+    mib = 1024 * 1024
+    app = create_app(
+        dataclasses.replace(portal.settings, max_upload_bytes=mib, max_request_bytes=4 * mib)
+    )
+    try:
+        lead = app.test_client()
+        sign_in(lead, LEAD)
+        post(lead, "/intermediary/", "/intermediary/file")
+        too_big = lead.post(
+            "/report/people",
+            data={
+                "csrf_token": csrf_token(lead, "/report/people"),
+                "action": "scan",
+                **FIRST,
+                "attachments": [(io.BytesIO(b"x" * (2 * mib)), "huge-scan.pdf")],
+            },
+            content_type="multipart/form-data",
+        )
+        html = too_big.get_data(as_text=True)
+        assert too_big.status_code == 400
+        assert "You can send up to 1 MB in all." in html
+        assert "Neema Wairimu" in html and "huge-scan.pdf" not in html
+        page = lead.get("/report/people").get_data(as_text=True)
+        assert "Neema Wairimu" in page  # kept in the draft, not only on the error page
+
+        post(lead, "/report/people", "/report/people", action="add", **FIRST)
+        post(lead, "/report/people", "/report/people", action="remove-0", **FIRST, **SECOND)
+        page = lead.get("/report/people").get_data(as_text=True)
+        assert "Neema Wairimu" not in page  # the first person went
+        # the second person (who keeps their name from caseworkers) is now the first
+        kept = r'<input checked[^>]*name="people-0-caseworkers"[^>]*value="account"'
+        assert re.search(kept, page)
+        assert 'name="people-1-relationship"' not in page
+
+        scanned = lead.post(
+            "/report/people",
+            data={
+                "csrf_token": csrf_token(lead, "/report/people"),
+                "action": "scan",
+                "attachments": [(io.BytesIO(SCAN[:1000]), "form.pdf")],
+            },
+            content_type="multipart/form-data",
+        )
+        assert scanned.status_code == 303
+        page = lead.get("/report/people").get_data(as_text=True)
+        file_id = re.search(r'value="unscan-([0-9a-f-]{36})"', page)
+        assert file_id and "form.pdf" in page
+        post(lead, "/report/people", "/report/people", action=f"unscan-{file_id.group(1)}")
+        assert "form.pdf" not in lead.get("/report/people").get_data(as_text=True)
+    finally:
+        app.extensions["portal_db"].dispose()
