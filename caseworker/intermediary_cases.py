@@ -21,7 +21,7 @@ from portal.casework import open_attachment
 from portal.cookies import set_token_cookie
 from portal.db import db_session
 from portal.intake import FILED_BY_ORGANISATION
-from portal.models import AuditEvent, today
+from portal.models import AuditEvent, Case, today
 from portal.people import person_from
 from portal.public.evidence import limit_problem, received_uploads
 from portal.public.following import COMMITMENT_WORDS, REMEDY_WORDS
@@ -175,9 +175,12 @@ def intermediary_evidence(case_id: uuid.UUID) -> Page:
 @blueprint.get("/intermediary/cases/<uuid:case_id>/files/<uuid:file_id>")
 @staff_required(*INTERMEDIARY_ROLES)
 def intermediary_file_download(case_id: uuid.UUID, file_id: uuid.UUID) -> Response:
-    view = _view(case_id)  # the organisation's case, or 404
+    try:  # the organisation's case, or 404 (nothing of it decrypted but the file)
+        case = intermediaries.organisation_case(db_session(), _who(), case_id)
+    except intermediaries.NotYours:
+        abort(404)
     opened = open_attachment(
-        db_session(), _ext("keyring"), _ext("data_dir"), _who(), view.case.id, file_id
+        db_session(), _ext("keyring"), _ext("data_dir"), _who(), case.id, file_id
     )
     if opened is None:
         abort(404)
@@ -254,20 +257,23 @@ def intermediary_hand_over(case_id: uuid.UUID) -> Page:
     form = HandOverForm()
     if not form.validate_on_submit():
         abort(400)
-    view = _view(case_id)
-    receipt = intermediaries.hand_over(
-        db_session(),
-        _ext("keyring"),
-        _ext("settings"),
-        _who(),
-        view.case.id,
-        stop_following=bool(form.stop_following.data),
-    )
+    try:  # hand_over checks the case is the organisation's
+        receipt = intermediaries.hand_over(
+            db_session(),
+            _ext("keyring"),
+            _ext("settings"),
+            _who(),
+            case_id,
+            stop_following=bool(form.stop_following.data),
+        )
+    except intermediaries.NotYours:
+        abort(404)
+    case = db_session().get(Case, case_id)
     return render_template(  # staff pages are never stored by the browser (no-store)
         "caseworker/intermediary_handed_over.html",
         who=_who(),
         sign_out=SignOutForm(),
-        case=view.case,
+        case=case,
         receipt=crypto.format_receipt(receipt),
         stopped=bool(form.stop_following.data),
     )

@@ -16,7 +16,7 @@ person allows it; names go person by person), and whether everyone agreed to pub
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -164,7 +164,6 @@ class Gates:
     identity_to_bodies: Consent
     in_public_reports: bool
     receipts: int = 0
-    named: list[int] = field(default_factory=list)
 
 
 def case_scope(people: tuple[Person, ...], recipient: Recipient) -> Scope:

@@ -13,6 +13,7 @@ from .reading import (
     StageStep,
     consent_files,
     open_for_organisation,
+    organisation_case,
     organisation_cases,
     read_consent,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "consent_files",
     "hand_over",
     "open_for_organisation",
+    "organisation_case",
     "organisation_cases",
     "read_consent",
     "share_with_colleagues",

@@ -45,7 +45,7 @@ from ..referrals.consent import answer_consent
 from ..sharing import rotate
 from ..staff import SignedIn
 from ..vault import installation, seal
-from .reading import NotYours, _case, read_consent
+from .reading import NotYours, organisation_case, read_consent
 
 ORGANISATION_KINDS = (CompartmentKind.CASE, CompartmentKind.IDENTITY)
 
@@ -62,7 +62,7 @@ def _current(
 
 def write(db: Session, keyring: Keyring, who: SignedIn, case_id: uuid.UUID, text: str) -> None:
     """The organisation writes to the caseworkers (or answers their request for information)."""
-    case = _case(db, who, case_id)
+    case = organisation_case(db, who, case_id)
     compartment, key = _current(db, keyring, who, case, CompartmentKind.CASE)
     messages.write(
         db,
@@ -91,7 +91,7 @@ def add_evidence(
     files: list[StagedFile],
 ) -> None:
     """More files for the case, in its case compartment, as a reporter's would be."""
-    case = _case(db, who, case_id)
+    case = organisation_case(db, who, case_id)
     compartment, key = _current(db, keyring, who, case, CompartmentKind.CASE)
     moved: list[Path] = []
     try:
@@ -121,7 +121,7 @@ def update_consent(
 ) -> None:
     """A person changed their mind: a new consent record, and the gates follow it. Referrals
     waiting for consent go ahead or are cancelled; packages are sealed under the new gates."""
-    case = _case(db, who, case_id)
+    case = organisation_case(db, who, case_id)
     previous, _history = read_consent(db, keyring, who, case)
     compartment, key = _current(db, keyring, who, case, CompartmentKind.CASE)
     record = ConsentRecord(
@@ -183,7 +183,7 @@ def hand_over(
     """A new receipt for the person, opening the whole case at /follow-up (shown once, never
     stored). With ``stop_following`` the organisation's accounts lose the case, and what is
     written after is sealed to keys they never had."""
-    case = _case(db, who, case_id)
+    case = organisation_case(db, who, case_id)
     keys = keychain(db, keyring, who, case, CompartmentKind.CASE)
     setup = installation(db, keyring)
     receipt = crypto.generate_receipt()

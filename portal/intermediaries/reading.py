@@ -81,7 +81,8 @@ def organisation_cases(db: Session, account: Account) -> list[ListedCase]:
     return [ListedCase(case, int(count or 0)) for case, count in rows]
 
 
-def _case(db: Session, who: SignedIn, case_id: uuid.UUID) -> Case:
+def organisation_case(db: Session, who: SignedIn, case_id: uuid.UUID) -> Case:
+    """The case, if it is the account's organisation's and the account holds it (else NotYours)."""
     case = case_for(db, who.account, case_id)
     if case is None or case.organisation_id != who.account.organisation_id:
         raise NotYours(str(case_id))
@@ -174,7 +175,7 @@ def open_for_organisation(
     db: Session, keyring: Keyring, who: SignedIn, case_id: uuid.UUID
 ) -> IntermediaryView:
     """What the organisation may read of its case (raises NotYours); marks messages read."""
-    case = _case(db, who, case_id)
+    case = organisation_case(db, who, case_id)
     keys = keychain(db, keyring, who, case, CompartmentKind.CASE)
     if not keys:
         raise NotYours(str(case_id))
