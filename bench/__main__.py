@@ -1,6 +1,6 @@
 """Run every benchmark in turn and print its figures."""
 
-from . import case_list, intake, kdf, load
+from . import case_list, intake, kdf, load, walk
 
 if __name__ == "__main__":
     kdf.main()
@@ -10,3 +10,5 @@ if __name__ == "__main__":
     case_list.main([])
     print()
     load.main([])
+    print()
+    walk.main()
